@@ -1,0 +1,1 @@
+//! Preference triples, dataset builders, filters and contrastiveness metrics (SPEC.md section 1).

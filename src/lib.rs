@@ -1,0 +1,15 @@
+//! apogrid: Anchored Preference Optimization (APO) and Contrastive Revisions (CLAIR)
+//! as a declarative experiment grid.
+//!
+//! Data flows one way: `grid` (parse, validate) -> `plan` (tasks, content keys, DAG) ->
+//! `exec` (ready queue, slots) -> `store` (content-addressed artifacts) -> `report`.
+//! The lower floors (`objective`, `model`, `world`, `data`) know nothing of grids or plans.
+
+pub mod grid;
+pub mod plan;
+pub mod store;
+pub mod exec;
+pub mod objective;
+pub mod model;
+pub mod world;
+pub mod data;

@@ -1,0 +1,1 @@
+//! The burn Llama model, its loaders, tokenizers, scoring and generation.

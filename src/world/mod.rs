@@ -1,0 +1,1 @@
+//! The embedded synthetic world: task families, scorers, oracle reviser/judge, weaker generators.
