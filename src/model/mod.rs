@@ -1,1 +1,4 @@
 //! The burn Llama model, its loaders, tokenizers, scoring and generation.
+
+pub mod config;
+pub mod weights;
