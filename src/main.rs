@@ -1,3 +1,8 @@
+//! The `apogrid` command line. Each subcommand lives in `src/cli/<name>.rs` as a clap `Args`
+//! struct and a `run` function; this file only dispatches.
+
+mod cli;
+
 use clap::Parser;
 
 /// apogrid: reproduce and extend APO + CLAIR as a declarative experiment grid.
@@ -11,7 +16,11 @@ struct Cli {
 #[derive(clap::Subcommand)]
 enum Command {}
 
-fn main() -> anyhow::Result<()> {
+fn main() {
     let cli = Cli::parse();
-    match cli.command {}
+    let result: anyhow::Result<()> = match cli.command {};
+    if let Err(err) = result {
+        eprintln!("error: {err:#}");
+        std::process::exit(1);
+    }
 }

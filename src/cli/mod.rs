@@ -1,0 +1,1 @@
+//! One file per subcommand: an `Args` struct and a `run(args) -> anyhow::Result<()>`.
