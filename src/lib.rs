@@ -13,3 +13,4 @@ pub mod objective;
 pub mod model;
 pub mod world;
 pub mod data;
+pub mod tasks;

@@ -14,11 +14,22 @@ struct Cli {
 }
 
 #[derive(clap::Subcommand)]
-enum Command {}
+enum Command {
+    /// Run every task of a grid that is not already done.
+    Run(cli::run::Args),
+    /// Show a grid's tasks, keys and cache state without running anything.
+    Plan(cli::plan::Args),
+    /// Count done, pending and failed tasks of a grid.
+    Status(cli::status::Args),
+}
 
 fn main() {
     let cli = Cli::parse();
-    let result: anyhow::Result<()> = match cli.command {};
+    let result = match cli.command {
+        Command::Run(args) => cli::run::run(args),
+        Command::Plan(args) => cli::plan::run(args),
+        Command::Status(args) => cli::status::run(args),
+    };
     if let Err(err) = result {
         eprintln!("error: {err:#}");
         std::process::exit(1);

@@ -1,1 +1,6 @@
 //! One file per subcommand: an `Args` struct and a `run(args) -> anyhow::Result<()>`.
+
+pub mod common;
+pub mod plan;
+pub mod run;
+pub mod status;

@@ -1,0 +1,80 @@
+//! `apogrid run GRID`: run every task that is not already in the store.
+
+use std::path::PathBuf;
+
+use anyhow::bail;
+
+use apogrid::exec::{self, DeviceName, ExecOptions};
+use apogrid::plan::TaskKind;
+use apogrid::tasks::TaskRunner;
+
+/// Run the grid: finished work is never redone, a killed run resumes, failures are reported
+/// and only their descendants are skipped.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The grid file.
+    grid: PathBuf,
+    /// Concurrent CPU tasks (default: the grid's `[devices] jobs`, else 1).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Devices, e.g. `cpu` or `cuda:0,cuda:1` (default: the grid's `[devices] list`, else cpu).
+    #[arg(long, value_delimiter = ',')]
+    devices: Option<Vec<String>>,
+    /// Stop after the tasks of these kinds (and what they need), e.g. `--only datasets`.
+    #[arg(long, value_delimiter = ',')]
+    only: Option<Vec<String>>,
+    /// Artifact store (default: the grid's, `results/.cache`).
+    #[arg(long)]
+    store: Option<PathBuf>,
+    /// No progress bars or log lines.
+    #[arg(long)]
+    quiet: bool,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let loaded = super::common::load(&args.grid, args.store.as_ref())?;
+    let _lock = loaded.store.lock()?;
+    let device_names = args.devices.clone().unwrap_or_else(|| loaded.grid.devices.list.clone());
+    let devices = device_names
+        .iter()
+        .map(|d| DeviceName::parse(d).map_err(anyhow::Error::msg))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let jobs = args.jobs.or(loaded.grid.devices.jobs).unwrap_or(1);
+    let targets = match &args.only {
+        None => None,
+        Some(kinds) => {
+            let mut targets = Vec::new();
+            for k in kinds {
+                let kind = only_kind(k)?;
+                targets.extend(loaded.plan.tasks.iter().enumerate().filter(|(_, t)| t.kind == kind).map(|(i, _)| i));
+            }
+            Some(targets)
+        }
+    };
+    let opts = ExecOptions { slots: exec::slots::slots(&devices, jobs), targets, show_progress: !args.quiet };
+    let runner = TaskRunner { grid: &loaded.grid };
+    let outcome = exec::execute(&loaded.plan, &loaded.store, &runner, &opts)?;
+    eprintln!(
+        "{} tasks ran, {} cached, {} failed, {} skipped",
+        outcome.ran.len(),
+        outcome.cached.len(),
+        outcome.failed.len(),
+        outcome.skipped.len()
+    );
+    for (i, message) in &outcome.failed {
+        eprintln!("  FAILED {}: {message}", loaded.plan.tasks[*i].id);
+    }
+    if !outcome.success() {
+        bail!("{} task(s) failed; `apogrid status {}` lists them", outcome.failed.len(), args.grid.display());
+    }
+    Ok(())
+}
+
+/// `--only` accepts kind names, plural or singular (`datasets`, `dataset`, `train`).
+fn only_kind(name: &str) -> anyhow::Result<TaskKind> {
+    let singular = name.strip_suffix('s').unwrap_or(name);
+    TaskKind::from_name(name).or_else(|| TaskKind::from_name(singular)).ok_or_else(|| {
+        let names: Vec<&str> = TaskKind::ALL.iter().map(|k| k.name()).collect();
+        anyhow::anyhow!("--only: unknown task kind `{name}`; expected one of {}", names.join(", "))
+    })
+}

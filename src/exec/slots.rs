@@ -1,0 +1,65 @@
+//! Device slots: where a task runs. `--jobs N` gives N CPU slots; `--devices cuda:0,cuda:1`
+//! one slot per GPU (one training task per GPU at a time). Tests use fake devices.
+
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceName {
+    Cpu,
+    Cuda(usize),
+    /// For tests of the pool: names a device that does not exist.
+    Fake(String),
+}
+
+impl DeviceName {
+    pub fn parse(s: &str) -> Result<DeviceName, String> {
+        match s {
+            "cpu" => Ok(DeviceName::Cpu),
+            s => match s.strip_prefix("cuda:").map(str::parse::<usize>) {
+                Some(Ok(i)) => Ok(DeviceName::Cuda(i)),
+                _ => match s.strip_prefix("fake:") {
+                    Some(n) => Ok(DeviceName::Fake(n.to_string())),
+                    None => Err(format!("unknown device `{s}`; expected `cpu` or `cuda:N`")),
+                },
+            },
+        }
+    }
+}
+
+impl fmt::Display for DeviceName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DeviceName::Cpu => write!(f, "cpu"),
+            DeviceName::Cuda(i) => write!(f, "cuda:{i}"),
+            DeviceName::Fake(n) => write!(f, "fake:{n}"),
+        }
+    }
+}
+
+/// One place a task can run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slot {
+    pub index: usize,
+    pub device: DeviceName,
+    /// CPU threads this slot's task may use (the machine's cores split between CPU slots).
+    pub threads: usize,
+}
+
+/// The pool's slots: each listed device once, or `jobs` CPU slots when none is listed.
+pub fn slots(devices: &[DeviceName], jobs: usize) -> Vec<Slot> {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    if devices.is_empty() {
+        let jobs = jobs.max(1);
+        let threads = (cores / jobs).max(1);
+        return (0..jobs).map(|index| Slot { index, device: DeviceName::Cpu, threads }).collect();
+    }
+    let mut out = Vec::new();
+    for d in devices {
+        // `cpu` listed among devices still honours --jobs.
+        let copies = if *d == DeviceName::Cpu { jobs.max(1) } else { 1 };
+        for _ in 0..copies {
+            out.push(Slot { index: out.len(), device: d.clone(), threads: if *d == DeviceName::Cpu { (cores / copies).max(1) } else { 1 } });
+        }
+    }
+    out
+}

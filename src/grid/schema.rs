@@ -1,0 +1,494 @@
+//! The grid file's schema: what a user may write in `grids/*.toml`.
+//!
+//! Every struct denies unknown keys, so a typo is an error that names the key instead of a
+//! silently ignored setting. Fields whose values are checked beyond their type carry a
+//! `Spanned` so the check can name the line and column (see `validate.rs`). Defaults are the
+//! paper's (SPEC.md section 3).
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+/// A whole grid file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GridFile {
+    pub grid: GridSection,
+    pub model: ModelSection,
+    #[serde(default)]
+    pub prompts: PromptsSection,
+    #[serde(default)]
+    pub agents: AgentsSection,
+    #[serde(default)]
+    pub train: TrainSection,
+    #[serde(default)]
+    pub eval: EvalSection,
+    #[serde(default, rename = "dataset")]
+    pub datasets: Vec<DatasetEntry>,
+    #[serde(default, rename = "objective")]
+    pub objectives: Vec<ObjectiveEntry>,
+    /// Per-cell changes to the train settings, e.g. a different learning rate for one cell.
+    #[serde(default, rename = "override")]
+    pub overrides: Vec<CellOverride>,
+    /// Cells of the dataset x objective cross product that are not run.
+    #[serde(default, rename = "exclude")]
+    pub excludes: Vec<CellRef>,
+    #[serde(default)]
+    pub devices: DevicesSection,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GridSection {
+    /// Names the results folder `results/<name>/`; `[a-z0-9_-]` only.
+    pub name: Spanned<String>,
+    /// One seed for every cell ...
+    pub seed: Option<u64>,
+    /// ... or a list: every cell is replicated once per seed (benchmark scores move by about a
+    /// point between identical runs, so replication matters).
+    pub seeds: Option<Spanned<Vec<u64>>>,
+    /// Content-addressed artifact folder; default `results/.cache`.
+    pub store: Option<String>,
+    /// Where tables and figures go; default `results`.
+    pub results: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSection {
+    /// `tiny` (the embedded world's model), `smollm2`, `hf:DIR` or `gguf:FILE`.
+    pub spec: Spanned<String>,
+    /// How the embedded `tiny` model is trained into an imperfect base model on the world's
+    /// corpus. Only valid with `spec = "tiny"`.
+    pub pretrain: Option<PretrainSection>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PretrainSection {
+    #[serde(default = "d_pretrain_examples")]
+    pub examples: usize,
+    #[serde(default = "d_pretrain_epochs")]
+    pub epochs: usize,
+    #[serde(default = "d_pretrain_lr")]
+    pub learning_rate: f64,
+    #[serde(default = "d_pretrain_batch")]
+    pub batch_size: usize,
+}
+
+impl Default for PretrainSection {
+    fn default() -> Self {
+        Self {
+            examples: d_pretrain_examples(),
+            epochs: d_pretrain_epochs(),
+            learning_rate: d_pretrain_lr(),
+            batch_size: d_pretrain_batch(),
+        }
+    }
+}
+fn d_pretrain_examples() -> usize {
+    4000
+}
+fn d_pretrain_epochs() -> usize {
+    3
+}
+fn d_pretrain_lr() -> f64 {
+    1e-3
+}
+fn d_pretrain_batch() -> usize {
+    32
+}
+
+/// Where the prompts come from. The same prompts go to every dataset builder.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PromptsSection {
+    /// `world` (the embedded task families) or `file` (a JSONL file, one prompt per line).
+    #[serde(default = "d_prompt_source")]
+    pub source: PromptSource,
+    /// How many prompts (the first N of a file).
+    #[serde(default = "d_prompt_count")]
+    pub count: usize,
+    /// JSONL file of prompts (with `source = "file"`).
+    pub path: Option<String>,
+    /// The JSON field holding the prompt text.
+    #[serde(default = "d_prompt_field")]
+    pub field: String,
+}
+
+impl Default for PromptsSection {
+    fn default() -> Self {
+        Self { source: d_prompt_source(), count: d_prompt_count(), path: None, field: d_prompt_field() }
+    }
+}
+fn d_prompt_source() -> PromptSource {
+    PromptSource::World
+}
+fn d_prompt_count() -> usize {
+    1000
+}
+fn d_prompt_field() -> String {
+    "prompt".into()
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum PromptSource {
+    World,
+    File,
+}
+
+/// Who revises, judges and writes the off-policy and stronger outputs.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AgentsSection {
+    #[serde(default)]
+    pub reviser: AgentSpec,
+    #[serde(default)]
+    pub judge: AgentSpec,
+    /// Source of the stronger model's own answers (`stronger_preferred`).
+    #[serde(default)]
+    pub stronger: AgentSpec,
+    /// Sources of the other models' outputs for the off-policy judge.
+    #[serde(default)]
+    pub off_policy: AgentSpec,
+    /// How the target model is sampled for `clair` and the on-policy judge.
+    #[serde(default)]
+    pub sampling: SamplingSection,
+}
+
+impl Default for AgentsSection {
+    fn default() -> Self {
+        Self {
+            reviser: AgentSpec::Oracle,
+            judge: AgentSpec::Oracle,
+            stronger: AgentSpec::Oracle,
+            off_policy: AgentSpec::Oracle,
+            sampling: SamplingSection::default(),
+        }
+    }
+}
+
+/// One reviser/judge/generator provider.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AgentSpec {
+    /// The embedded world's oracle (knows every answer).
+    #[default]
+    Oracle,
+    /// An LLM behind an OpenAI-compatible chat-completions API. The key is read from the
+    /// environment variable named by `api_key_env`, never from the grid file.
+    Api {
+        base_url: String,
+        model: String,
+        #[serde(default = "d_api_key_env")]
+        api_key_env: String,
+        #[serde(default = "d_api_temperature")]
+        temperature: f64,
+        #[serde(default = "d_api_max_tokens")]
+        max_tokens: usize,
+        #[serde(default = "d_api_timeout")]
+        timeout_s: u64,
+        #[serde(default = "d_api_concurrency")]
+        concurrency: usize,
+    },
+    /// A local model (same SPEC syntax as `[model] spec`).
+    Model { spec: String },
+    /// Completions already present in the prompts file (UltraFeedback carries four models'
+    /// completions per prompt), under `field`.
+    File {
+        #[serde(default = "d_completions_field")]
+        field: String,
+    },
+}
+fn d_api_key_env() -> String {
+    "OPENAI_API_KEY".into()
+}
+fn d_api_temperature() -> f64 {
+    0.7
+}
+fn d_api_max_tokens() -> usize {
+    2048
+}
+fn d_api_timeout() -> u64 {
+    120
+}
+fn d_api_concurrency() -> usize {
+    16
+}
+fn d_completions_field() -> String {
+    "completions".into()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SamplingSection {
+    #[serde(default = "d_sample_temperature")]
+    pub temperature: f64,
+    #[serde(default = "d_top_p")]
+    pub top_p: f64,
+    #[serde(default = "d_max_new_tokens")]
+    pub max_new_tokens: usize,
+}
+
+impl Default for SamplingSection {
+    fn default() -> Self {
+        Self { temperature: d_sample_temperature(), top_p: d_top_p(), max_new_tokens: d_max_new_tokens() }
+    }
+}
+fn d_sample_temperature() -> f64 {
+    0.7
+}
+fn d_top_p() -> f64 {
+    1.0
+}
+fn d_max_new_tokens() -> usize {
+    512
+}
+
+/// Training settings shared by every cell (SPEC.md section 3 defaults).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TrainSection {
+    #[serde(default = "d_epochs")]
+    pub epochs: usize,
+    #[serde(default = "d_lr")]
+    pub learning_rate: f64,
+    #[serde(default)]
+    pub schedule: Schedule,
+    #[serde(default)]
+    pub optimizer: Optimizer,
+    /// Effective batch in pairs; reached by accumulating micro-batches.
+    #[serde(default = "d_batch")]
+    pub batch_size: usize,
+    #[serde(default = "d_micro_batch")]
+    pub micro_batch_size: usize,
+    #[serde(default = "d_trunc")]
+    pub max_prompt_tokens: usize,
+    #[serde(default = "d_trunc")]
+    pub max_response_tokens: usize,
+    #[serde(default)]
+    pub keep_checkpoints: KeepCheckpoints,
+}
+
+impl Default for TrainSection {
+    fn default() -> Self {
+        Self {
+            epochs: d_epochs(),
+            learning_rate: d_lr(),
+            schedule: Schedule::default(),
+            optimizer: Optimizer::default(),
+            batch_size: d_batch(),
+            micro_batch_size: d_micro_batch(),
+            max_prompt_tokens: d_trunc(),
+            max_response_tokens: d_trunc(),
+            keep_checkpoints: KeepCheckpoints::default(),
+        }
+    }
+}
+fn d_epochs() -> usize {
+    18
+}
+fn d_lr() -> f64 {
+    2e-7
+}
+fn d_batch() -> usize {
+    16
+}
+fn d_micro_batch() -> usize {
+    1
+}
+fn d_trunc() -> usize {
+    512
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Schedule {
+    /// Decays linearly to 0 over all steps (the paper's).
+    #[default]
+    Linear,
+    Constant,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Optimizer {
+    /// PyTorch semantics: alpha 0.99, eps 1e-8, no momentum.
+    #[default]
+    Rmsprop,
+    Adamw,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum KeepCheckpoints {
+    #[default]
+    All,
+    BestLast,
+}
+
+/// How checkpoints are scored.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EvalSection {
+    /// `world` (the embedded benchmark) or `command` (an external evaluator).
+    #[serde(default)]
+    pub benchmark: Benchmark,
+    /// Benchmark prompts (the embedded world's held-out set).
+    #[serde(default = "d_bench_count")]
+    pub count: usize,
+    #[serde(default = "d_max_new_tokens")]
+    pub max_new_tokens: usize,
+    /// External evaluator, run with `{checkpoint}` (an exported Hugging Face folder) and
+    /// `{output}` substituted; it must write `{"score": f, "length": f}` to `{output}`.
+    pub command: Option<String>,
+    /// Held-out pairs per dataset for the likelihood trajectories (Figure 4).
+    #[serde(default = "d_heldout")]
+    pub heldout_pairs: usize,
+}
+
+impl Default for EvalSection {
+    fn default() -> Self {
+        Self {
+            benchmark: Benchmark::default(),
+            count: d_bench_count(),
+            max_new_tokens: d_max_new_tokens(),
+            command: None,
+            heldout_pairs: d_heldout(),
+        }
+    }
+}
+fn d_bench_count() -> usize {
+    300
+}
+fn d_heldout() -> usize {
+    100
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Benchmark {
+    #[default]
+    World,
+    Command,
+}
+
+/// One `[[dataset]]` row.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetEntry {
+    pub name: Spanned<String>,
+    pub builder: Builder,
+    /// A JSONL file of prompt/chosen/rejected triples (builder `file` only).
+    pub path: Option<Spanned<String>>,
+    /// Revisions whose length ratio to the losing output falls outside
+    /// `[min_length_ratio, max_length_ratio]` (characters) are dropped.
+    pub min_length_ratio: Option<Spanned<f64>>,
+    pub max_length_ratio: Option<Spanned<f64>>,
+}
+
+/// The dataset builders of SPEC.md section 1.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Builder {
+    Clair,
+    JudgeOnPolicy,
+    JudgeOffPolicy,
+    StrongerPreferred,
+    File,
+}
+
+impl Builder {
+    pub fn name(self) -> &'static str {
+        match self {
+            Builder::Clair => "clair",
+            Builder::JudgeOnPolicy => "judge_on_policy",
+            Builder::JudgeOffPolicy => "judge_off_policy",
+            Builder::StrongerPreferred => "stronger_preferred",
+            Builder::File => "file",
+        }
+    }
+    /// Builders that need samples of the target model.
+    pub fn samples_target(self) -> bool {
+        matches!(self, Builder::Clair | Builder::JudgeOnPolicy | Builder::StrongerPreferred)
+    }
+}
+
+/// One `[[objective]]` row.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectiveEntry {
+    pub name: Spanned<String>,
+    pub kind: ObjectiveKind,
+    pub beta: Option<Spanned<f64>>,
+    pub desirable_weight: Option<Spanned<f64>>,
+    pub undesirable_weight: Option<Spanned<f64>>,
+    /// `false` keeps the row in the file but out of the plan (the paper's Appendix C block).
+    #[serde(default = "d_true")]
+    pub enabled: bool,
+}
+fn d_true() -> bool {
+    true
+}
+
+/// The objectives of SPEC.md section 2.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectiveKind {
+    Dpo,
+    KtoPair,
+    Sft,
+    ApoZero,
+    ApoDown,
+    ApoZeroUnpaired,
+    Kto,
+}
+
+impl ObjectiveKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ObjectiveKind::Dpo => "dpo",
+            ObjectiveKind::KtoPair => "kto_pair",
+            ObjectiveKind::Sft => "sft",
+            ObjectiveKind::ApoZero => "apo_zero",
+            ObjectiveKind::ApoDown => "apo_down",
+            ObjectiveKind::ApoZeroUnpaired => "apo_zero_unpaired",
+            ObjectiveKind::Kto => "kto",
+        }
+    }
+    pub fn is_unpaired(self) -> bool {
+        matches!(self, ObjectiveKind::ApoZeroUnpaired | ObjectiveKind::Kto)
+    }
+    pub fn uses_beta(self) -> bool {
+        self != ObjectiveKind::Sft
+    }
+}
+
+/// A (dataset, objective) cell named in an override or exclusion.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CellRef {
+    pub dataset: Spanned<String>,
+    pub objective: Spanned<String>,
+}
+
+/// Train settings changed for one cell.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CellOverride {
+    pub dataset: Spanned<String>,
+    pub objective: Spanned<String>,
+    pub learning_rate: Option<f64>,
+    pub epochs: Option<usize>,
+    pub batch_size: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct DevicesSection {
+    /// `cpu`, or `cuda:0`, `cuda:1`, ...; one training task per device at a time.
+    #[serde(default)]
+    pub list: Vec<String>,
+    /// Concurrent CPU tasks (default: 1).
+    pub jobs: Option<usize>,
+}

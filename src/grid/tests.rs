@@ -1,0 +1,229 @@
+//! Malformed grids: each error must name the line and the key, and say what was expected.
+
+use std::path::Path;
+
+use super::{GridError, parse};
+
+const GOOD: &str = r#"
+[grid]
+name = "t"
+seed = 1
+
+[model]
+spec = "tiny"
+
+[train]
+epochs = 2
+learning_rate = 1e-4
+
+[[dataset]]
+name = "clair"
+builder = "clair"
+
+[[dataset]]
+name = "onp"
+builder = "judge_on_policy"
+
+[[objective]]
+name = "dpo"
+kind = "dpo"
+
+[[objective]]
+name = "sft"
+kind = "sft"
+"#;
+
+fn err(text: &str) -> GridError {
+    match parse(text, Path::new("grids/bad.toml")) {
+        Ok(_) => panic!("expected an error for:\n{text}"),
+        Err(e) => e,
+    }
+}
+
+/// Replaces the first occurrence of `from` in the good grid.
+fn with(from: &str, to: &str) -> String {
+    assert!(GOOD.contains(from), "fixture lacks {from:?}");
+    GOOD.replacen(from, to, 1)
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines().position(|l| l.contains(needle)).expect("needle in text") + 1
+}
+
+fn assert_err(text: &str, line_needle: &str, key: &str, message_part: &str) {
+    let e = err(text);
+    let shown = e.to_string();
+    assert!(shown.starts_with("grids/bad.toml:"), "{shown}");
+    assert_eq!(e.line, line_of(text, line_needle), "wrong line in: {shown}");
+    assert_eq!(e.key.as_deref(), Some(key), "wrong key in: {shown}");
+    assert!(shown.contains(message_part), "`{message_part}` not in: {shown}");
+    assert!(!shown.contains("Spanned") && !shown.contains("GridFile"), "debug dump in: {shown}");
+}
+
+#[test]
+fn the_good_grid_parses_with_defaults() {
+    let g = parse(GOOD, Path::new("g.toml")).expect("valid");
+    assert_eq!(g.name, "t");
+    assert_eq!(g.seeds, vec![1]);
+    assert_eq!(g.cells.len(), 4);
+    assert_eq!(g.objectives[0].beta, Some(0.1));
+    assert_eq!(g.objectives[1].beta, None);
+    assert_eq!(g.train.batch_size, 16);
+    assert_eq!(g.train.max_prompt_tokens, 512);
+    assert_eq!(g.datasets[0].max_length_ratio, 2.0);
+}
+
+#[test]
+fn toml_syntax_error() {
+    let t = with("epochs = 2", "epochs = = 2");
+    let e = err(&t);
+    assert_eq!(e.line, line_of(&t, "epochs = = 2"), "{e}");
+}
+
+#[test]
+fn unknown_key_in_train() {
+    let t = with("learning_rate = 1e-4", "lerning_rate = 1e-4");
+    assert_err(&t, "lerning_rate", "train.lerning_rate", "unknown field `lerning_rate`");
+}
+
+#[test]
+fn unknown_top_level_table() {
+    let t = format!("{GOOD}\n[trainer]\nepochs = 3\n");
+    assert_err(&t, "[trainer]", "trainer", "unknown field `trainer`");
+}
+
+#[test]
+fn wrong_type_for_learning_rate() {
+    let t = with("learning_rate = 1e-4", "learning_rate = \"fast\"");
+    assert_err(&t, "\"fast\"", "train.learning_rate", "expected f64");
+}
+
+#[test]
+fn name_with_a_slash_cannot_escape_the_results_folder() {
+    let t = with("name = \"clair\"", "name = \"../clair\"");
+    assert_err(&t, "../clair", "dataset[0].name", "contains `.`");
+}
+
+#[test]
+fn upper_case_grid_name() {
+    let t = with("name = \"t\"", "name = \"Tiny\"");
+    assert_err(&t, "Tiny", "grid.name", "lower-case");
+}
+
+#[test]
+fn duplicate_dataset_name() {
+    let t = with("name = \"onp\"", "name = \"clair\"");
+    let second = t.lines().enumerate().filter(|(_, l)| l.contains("name = \"clair\"")).nth(1).expect("two").0 + 1;
+    let e = err(&t);
+    assert_eq!(e.line, second, "{e}");
+    assert_eq!(e.key.as_deref(), Some("dataset[1].name"));
+    assert!(e.to_string().contains("declared twice"), "{e}");
+}
+
+#[test]
+fn unknown_builder() {
+    let t = with("builder = \"clair\"", "builder = \"clear\"");
+    assert_err(&t, "\"clear\"", "dataset.builder", "unknown variant `clear`");
+}
+
+#[test]
+fn unknown_objective_kind() {
+    let t = with("kind = \"dpo\"", "kind = \"ipo\"");
+    assert_err(&t, "\"ipo\"", "objective.kind", "unknown variant `ipo`");
+}
+
+#[test]
+fn negative_beta() {
+    let t = with("kind = \"dpo\"", "kind = \"dpo\"\nbeta = -0.1");
+    assert_err(&t, "beta = -0.1", "objective[0].beta", "positive");
+}
+
+#[test]
+fn beta_on_sft() {
+    let t = with("kind = \"sft\"", "kind = \"sft\"\nbeta = 0.1");
+    assert_err(&t, "beta = 0.1", "objective[1].beta", "no reward scale");
+}
+
+#[test]
+fn weight_on_a_paired_objective() {
+    let t = with("kind = \"dpo\"", "kind = \"dpo\"\ndesirable_weight = 1.5");
+    assert_err(&t, "desirable_weight", "objective[0].desirable_weight", "unpaired objectives only");
+}
+
+#[test]
+fn path_on_a_non_file_builder() {
+    let t = with("builder = \"clair\"", "builder = \"clair\"\npath = \"x.jsonl\"");
+    assert_err(&t, "x.jsonl", "dataset[0].path", "only for builder `file`");
+}
+
+#[test]
+fn file_builder_without_path() {
+    let t = with("builder = \"clair\"", "builder = \"file\"");
+    assert_err(&t, "name = \"clair\"", "dataset[0].path", "needs `path`");
+}
+
+#[test]
+fn exclusion_of_an_unknown_objective() {
+    let t = format!("{GOOD}\n[[exclude]]\ndataset = \"clair\"\nobjective = \"ipo\"\n");
+    assert_err(&t, "objective = \"ipo\"", "exclude.objective", "no objective is named `ipo`");
+}
+
+#[test]
+fn seed_and_seeds_together() {
+    let t = with("seed = 1", "seed = 1\nseeds = [1, 2]");
+    assert_err(&t, "seeds = [1, 2]", "grid.seeds", "not both");
+}
+
+#[test]
+fn inverted_length_ratios() {
+    let t = with("builder = \"clair\"", "builder = \"clair\"\nmin_length_ratio = 3.0");
+    assert_err(&t, "min_length_ratio", "dataset[0].min_length_ratio", "larger than max_length_ratio");
+}
+
+#[test]
+fn unknown_model_spec() {
+    let t = with("spec = \"tiny\"", "spec = \"llama\"");
+    assert_err(&t, "\"llama\"", "model.spec", "expected `tiny`, `smollm2`, `hf:DIR` or `gguf:FILE`");
+}
+
+#[test]
+fn missing_grid_name() {
+    let t = with("name = \"t\"\n", "");
+    let e = err(&t);
+    assert!(e.to_string().contains("missing field `name`"), "{e}");
+    assert_eq!(e.key.as_deref(), Some("grid"), "{e}");
+}
+
+#[test]
+fn batch_not_a_multiple_of_micro_batch() {
+    let t = with("epochs = 2", "epochs = 2\nbatch_size = 16\nmicro_batch_size = 5");
+    let e = err(&t);
+    assert_eq!(e.key.as_deref(), Some("train.micro_batch_size"), "{e}");
+    assert!(e.to_string().contains("not a multiple"), "{e}");
+}
+
+#[test]
+fn seeds_replicate_cells_and_exclusions_remove_them() {
+    let t = with("seed = 1", "seeds = [1, 2, 3]");
+    let t = format!("{t}\n[[exclude]]\ndataset = \"onp\"\nobjective = \"sft\"\n");
+    let g = parse(&t, Path::new("g.toml")).expect("valid");
+    assert_eq!(g.cells.len(), 3 * 3);
+}
+
+#[test]
+fn disabled_objectives_are_not_cells() {
+    let t = with("kind = \"sft\"", "kind = \"sft\"\nenabled = false");
+    let g = parse(&t, Path::new("g.toml")).expect("valid");
+    assert_eq!(g.objectives.len(), 1);
+    assert_eq!(g.cells.len(), 2);
+}
+
+#[test]
+fn the_shipped_grids_are_valid() {
+    for f in ["grids/paper.toml", "grids/tiny.toml"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(f);
+        if let Err(e) = super::load(&path) {
+            panic!("{e}");
+        }
+    }
+}
