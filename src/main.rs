@@ -21,6 +21,8 @@ enum Command {
     Plan(cli::plan::Args),
     /// Count done, pending and failed tasks of a grid.
     Status(cli::status::Args),
+    /// Evaluate an objective on given log-probs (f64): loss, rewards, autodiff gradients.
+    Loss(cli::loss::Args),
 }
 
 fn main() {
@@ -29,6 +31,7 @@ fn main() {
         Command::Run(args) => cli::run::run(args),
         Command::Plan(args) => cli::plan::run(args),
         Command::Status(args) => cli::status::run(args),
+        Command::Loss(args) => cli::loss::run(args),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");

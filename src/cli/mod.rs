@@ -4,3 +4,4 @@ pub mod common;
 pub mod plan;
 pub mod run;
 pub mod status;
+pub mod loss;
