@@ -13,4 +13,5 @@ pub mod objective;
 pub mod model;
 pub mod world;
 pub mod data;
+pub mod train;
 pub mod tasks;

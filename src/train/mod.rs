@@ -1,0 +1,17 @@
+//! Training (SPEC.md section 3): the loop, its optimizer and schedule, and how tokenized pairs
+//! become the objective's input. Knows nothing of grids or the store: it trains a model on
+//! pairs and keeps its resumable state in a folder it is given.
+
+pub mod grad_norm;
+pub mod optimizer;
+pub mod pairs;
+pub mod run;
+pub mod schedule;
+
+pub use optimizer::OptimizerKind;
+pub use pairs::TokenPair;
+pub use run::{StepLog, TrainSpec, TrainSummary, train};
+pub use schedule::Schedule;
+
+#[cfg(test)]
+mod tests;

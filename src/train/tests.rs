@@ -1,0 +1,163 @@
+//! The loop on a small model: the objectives move the rewards the way they are meant to
+//! (paper, Figure 4), and a run killed mid-epoch resumes to the same numbers.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+
+use burn::tensor::Device;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::run::{StepLog, epoch_dir, log_path};
+use super::{OptimizerKind, Schedule, TokenPair, TrainSpec, train};
+use crate::model::checkpoint;
+use crate::model::config::LlamaConfig;
+use crate::model::llama::Llama;
+use crate::model::score::{ScoreBatch, Truncation, summed_logps};
+use crate::objective::Objective;
+
+fn small_model() -> Llama {
+    let config = LlamaConfig {
+        vocab_size: 40,
+        hidden_size: 32,
+        intermediate_size: 64,
+        num_hidden_layers: 2,
+        num_attention_heads: 4,
+        num_key_value_heads: Some(2),
+        head_dim: None,
+        rms_norm_eps: 1e-5,
+        rope_theta: 10_000.0,
+        rope_scaling: None,
+        max_position_embeddings: 64,
+        tie_word_embeddings: true,
+        bos_token_id: Some(1),
+        eos_token_id: Some(serde_json::json!(2)),
+    };
+    Llama::init_seeded(&config, 7, &Device::flex()).expect("model")
+}
+
+fn pairs(model: &Llama, n: usize) -> Vec<TokenPair> {
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let mut tokens = |len: usize| (0..len).map(|_| rng.random_range(3..40u32)).collect::<Vec<u32>>();
+    let raw: Vec<(Vec<u32>, Vec<u32>, Vec<u32>)> = (0..n).map(|_| (tokens(5), tokens(6), tokens(6))).collect();
+    let rows: Vec<(Vec<u32>, Vec<u32>)> = raw
+        .iter()
+        .flat_map(|(p, c, r)| [(p.clone(), c.clone()), (p.clone(), r.clone())])
+        .collect();
+    let logps = summed_logps(model, &ScoreBatch::from_ids(&rows, Truncation::default(), 0).expect("batch"));
+    raw.into_iter()
+        .enumerate()
+        .map(|(i, (prompt, chosen, rejected))| TokenPair {
+            prompt,
+            chosen,
+            rejected,
+            reference_chosen: logps[2 * i],
+            reference_rejected: logps[2 * i + 1],
+        })
+        .collect()
+}
+
+fn spec(objective: Objective, epochs: usize) -> TrainSpec {
+    TrainSpec {
+        objective,
+        epochs,
+        learning_rate: 3e-3,
+        schedule: Schedule::Linear,
+        optimizer: OptimizerKind::RmsProp,
+        batch_size: 8,
+        micro_batch_size: 4,
+        truncation: Truncation::default(),
+        seed: 5,
+        pad_id: 0,
+    }
+}
+
+fn read_log(state: &Path) -> Vec<StepLog> {
+    let text = std::fs::read_to_string(log_path(state)).expect("log");
+    text.lines().map(|l| serde_json::from_str(l).expect("log line")).collect()
+}
+
+fn last_epoch_mean(log: &[StepLog], f: impl Fn(&StepLog) -> f64) -> f64 {
+    let last = log.last().expect("steps").epoch;
+    let v: Vec<f64> = log.iter().filter(|s| s.epoch == last).map(f).collect();
+    v.iter().sum::<f64>() / v.len() as f64
+}
+
+#[test]
+fn objectives_move_rewards_as_intended() {
+    let base = small_model();
+    let data = pairs(&base, 16);
+    let run = |objective: Objective| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        train(&base, &data, &spec(objective, 4), dir.path(), &|_| {}).expect("train");
+        read_log(dir.path())
+    };
+    let apo_zero = run(Objective::ApoZero { beta: 0.1 });
+    assert!(last_epoch_mean(&apo_zero, |s| s.chosen_reward) > 0.0, "APO-zero raises the winners");
+    let apo_down = run(Objective::ApoDown { beta: 0.1 });
+    assert!(last_epoch_mean(&apo_down, |s| s.chosen_reward) < 0.0, "APO-down lowers the winners");
+    let dpo = run(Objective::Dpo { beta: 0.1 });
+    let first = dpo.first().expect("steps").margin;
+    assert!(last_epoch_mean(&dpo, |s| s.margin) > first + 0.05, "DPO widens the margin");
+    // The schedule decays linearly to zero over the run: 4 epochs x 2 updates.
+    let lrs: Vec<f64> = dpo.iter().map(|s| s.lr).collect();
+    assert_eq!(lrs.len(), 8);
+    assert!((lrs[0] - 3e-3).abs() < 1e-12 && (lrs[7] - 3e-3 / 8.0).abs() < 1e-12, "{lrs:?}");
+}
+
+#[test]
+fn unpaired_objectives_train_too() {
+    let base = small_model();
+    let data = pairs(&base, 8);
+    for objective in [
+        Objective::Kto { beta: 0.1, desirable_weight: 1.0, undesirable_weight: 1.0 },
+        Objective::ApoZeroUnpaired { beta: 0.1, desirable_weight: 1.0, undesirable_weight: 1.0 },
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        train(&base, &data, &spec(objective, 2), dir.path(), &|_| {}).expect("train");
+        let log = read_log(dir.path());
+        assert_eq!(log.len(), 2);
+        assert_eq!(log[0].z0.is_some(), objective.needs_kl(), "{}", objective.name());
+    }
+}
+
+#[test]
+fn a_killed_run_resumes_to_the_same_numbers() {
+    let base = small_model();
+    let data = pairs(&base, 16);
+    let s = spec(Objective::ApoZero { beta: 0.1 }, 3);
+    let whole = tempfile::tempdir().expect("tempdir");
+    train(&base, &data, &s, whole.path(), &|_| {}).expect("train");
+
+    let killed = tempfile::tempdir().expect("tempdir");
+    // Die in the middle of epoch 2, after its first update was logged.
+    let died = catch_unwind(AssertUnwindSafe(|| {
+        train(&base, &data, &s, killed.path(), &|line| {
+            if line.starts_with("epoch 2/3 step 1/") {
+                panic!("killed");
+            }
+        })
+    }));
+    assert!(died.is_err());
+    assert!(epoch_dir(killed.path(), 1).exists() && !epoch_dir(killed.path(), 2).exists());
+    let summary = train(&base, &data, &s, killed.path(), &|_| {}).expect("resume");
+    assert_eq!(summary.resumed_from_epoch, 1);
+
+    assert_eq!(read_log(whole.path()).iter().map(|l| (l.step, l.loss)).collect::<Vec<_>>(),
+               read_log(killed.path()).iter().map(|l| (l.step, l.loss)).collect::<Vec<_>>());
+    let weights = |dir: &Path| {
+        let m = checkpoint::load(&epoch_dir(dir, 3), &Device::flex()).expect("checkpoint").model;
+        m.to_tensors()
+    };
+    assert_eq!(weights(whole.path()), weights(killed.path()));
+}
+
+#[test]
+fn a_non_finite_loss_stops_the_run_naming_the_step() {
+    let base = small_model();
+    let mut data = pairs(&base, 8);
+    data[0].reference_chosen = f32::NAN;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let err = train(&base, &data, &spec(Objective::Dpo { beta: 0.1 }, 1), dir.path(), &|_| {}).expect_err("NaN");
+    assert!(err.to_string().contains("non-finite loss") && err.to_string().contains("step 1"), "{err}");
+}
