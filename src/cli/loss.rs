@@ -158,7 +158,8 @@ fn parse_line<T: for<'de> Deserialize<'de>>(source: &str, n: usize, line: &str) 
             Some(at) => &msg[..at],
             None => &msg,
         };
-        anyhow::anyhow!("{source}:{n}: column {}: {msg}", e.column())
+        let hint = if msg.contains("out of range") { " (log-probs must be finite f64 numbers)" } else { "" };
+        anyhow::anyhow!("{source}:{n}: column {}: {msg}{hint}", e.column())
     })
 }
 
