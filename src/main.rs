@@ -14,11 +14,16 @@ struct Cli {
 }
 
 #[derive(clap::Subcommand)]
-enum Command {}
+enum Command {
+    /// Contrastiveness of preference pairs (Table 1): mean Jaccard % and Levenshtein distance.
+    Contrast(cli::contrast::Args),
+}
 
 fn main() {
     let cli = Cli::parse();
-    let result: anyhow::Result<()> = match cli.command {};
+    let result: anyhow::Result<()> = match cli.command {
+        Command::Contrast(args) => cli::contrast::run(args),
+    };
     if let Err(err) = result {
         eprintln!("error: {err:#}");
         std::process::exit(1);

@@ -1,1 +1,3 @@
 //! One file per subcommand: an `Args` struct and a `run(args) -> anyhow::Result<()>`.
+
+pub mod contrast;
