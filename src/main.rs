@@ -23,6 +23,8 @@ enum Command {
     Status(cli::status::Args),
     /// Evaluate an objective on given log-probs (f64): loss, rewards, autodiff gradients.
     Loss(cli::loss::Args),
+    /// Contrastiveness of preference pairs (Table 1): mean Jaccard % and Levenshtein distance.
+    Contrast(cli::contrast::Args),
 }
 
 fn main() {
@@ -32,6 +34,7 @@ fn main() {
         Command::Plan(args) => cli::plan::run(args),
         Command::Status(args) => cli::status::run(args),
         Command::Loss(args) => cli::loss::run(args),
+        Command::Contrast(args) => cli::contrast::run(args),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");

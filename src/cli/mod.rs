@@ -5,3 +5,4 @@ pub mod plan;
 pub mod run;
 pub mod status;
 pub mod loss;
+pub mod contrast;

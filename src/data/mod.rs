@@ -1,1 +1,15 @@
-//! Preference triples, dataset builders, filters and contrastiveness metrics (SPEC.md section 1).
+//! The dataset side of the grid (SPEC.md section 1): preference triples and their JSONL form,
+//! the agents a builder talks to (generator, reviser, judge), the four builders, filters, the
+//! held-out split, contrastiveness metrics (Table 1) and the winners-vs-model check (section 5).
+//! Generic over who plays the agents: the embedded world's oracle, a local model, an LLM API.
+
+pub mod agents;
+pub mod builders;
+pub mod contrast;
+pub mod dataset;
+pub mod filters;
+pub mod prompts;
+pub mod seed;
+pub mod split;
+pub mod triple;
+pub mod winner_vs_model;

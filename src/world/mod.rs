@@ -1,1 +1,19 @@
-//! The embedded synthetic world: task families, scorers, oracle reviser/judge, weaker generators.
+//! The embedded synthetic world: a faithful miniature of the paper's setting, small enough for
+//! two CPU cores, and openly synthetic.
+//!
+//! - [`families`]: seven task families standing in for MixEval's sub-benchmarks, with an
+//!   exact-match scorer and a graded quality score each.
+//! - [`styles`]: how the target, the stronger model and the weak generators phrase answers.
+//! - [`corpus`]: training prompts and the target model's training corpus (wrong at
+//!   family-specific rates).
+//! - [`policies`]: the stronger model and rule-based stand-ins (target stand-in, weaker
+//!   checkpoint, noisy rules), as [`crate::data::agents::Generator`]s.
+//! - [`oracle`]: the minimal-edit reviser and the graded judge.
+//! - [`benchmark`]: the held-out benchmark, disjoint from all training prompts.
+
+pub mod benchmark;
+pub mod corpus;
+pub mod families;
+pub mod oracle;
+pub mod policies;
+pub mod styles;

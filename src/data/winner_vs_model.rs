@@ -1,0 +1,78 @@
+//! Are a dataset's winners better than the target model's own answers? (SPEC.md section 5.)
+//!
+//! For each triple the judge compares `y_w` with the target's greedy answer to the same prompt
+//! (seeded presentation order). The fraction of winners that score strictly higher decides the
+//! anchor: above one half the winners pull the model up (`apo_zero`), otherwise the model is
+//! better than its winners (`apo_down`). Identical texts, and equal scores where the judge has
+//! scores, are ties and do not count as higher.
+
+use serde::{Deserialize, Serialize};
+
+use super::agents::{AgentError, Decoding, Generator, Judge, expect_len};
+use super::builders::judge_in_seeded_order;
+use super::triple::PreferenceTriple;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WinnerVsModel {
+    /// Comparisons made (judge rejections excluded).
+    pub compared: usize,
+    pub winner_better: usize,
+    pub model_better: usize,
+    pub ties: usize,
+    /// Judge replies that broke the format.
+    pub rejected: usize,
+    /// `winner_better / compared` (NaN when nothing was compared).
+    pub fraction: f64,
+    /// `apo_zero` when `fraction > 0.5`, else `apo_down`.
+    pub suggested: String,
+}
+
+/// The objective variant a winner-better fraction calls for.
+pub fn suggested_variant(fraction: f64) -> &'static str {
+    if fraction > 0.5 { "apo_zero" } else { "apo_down" }
+}
+
+/// Compares the winners of (up to `limit`) triples with the target's greedy answers.
+pub fn winner_vs_model(
+    triples: &[PreferenceTriple],
+    target: &mut dyn Generator,
+    judge: &mut dyn Judge,
+    seed: u64,
+    limit: Option<usize>,
+) -> Result<WinnerVsModel, AgentError> {
+    let triples = &triples[..limit.unwrap_or(triples.len()).min(triples.len())];
+    let prompts: Vec<String> = triples.iter().map(|t| t.prompt.clone()).collect();
+    let greedy = target.generate(&prompts, Decoding::Greedy)?;
+    expect_len(target.name(), greedy.len(), prompts.len())?;
+    let mut r = WinnerVsModel {
+        compared: 0,
+        winner_better: 0,
+        model_better: 0,
+        ties: 0,
+        rejected: 0,
+        fraction: f64::NAN,
+        suggested: String::new(),
+    };
+    for (t, own) in triples.iter().zip(&greedy) {
+        if t.chosen.trim() == own.trim() {
+            r.compared += 1;
+            r.ties += 1;
+            continue;
+        }
+        match judge_in_seeded_order(judge, &t.prompt, &t.chosen, own, seed) {
+            Ok((winner_won, verdict)) => {
+                r.compared += 1;
+                match verdict.scores {
+                    Some((sw, sm)) if sw == sm => r.ties += 1,
+                    _ if winner_won => r.winner_better += 1,
+                    _ => r.model_better += 1,
+                }
+            }
+            Err(AgentError::Rejected(_)) => r.rejected += 1,
+            Err(e) => return Err(e),
+        }
+    }
+    r.fraction = if r.compared == 0 { f64::NAN } else { r.winner_better as f64 / r.compared as f64 };
+    r.suggested = suggested_variant(r.fraction).to_string();
+    Ok(r)
+}

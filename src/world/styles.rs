@@ -1,0 +1,127 @@
+//! How each model of the world phrases an answer. Styles differ in phrasing and length, so
+//! that pairs from different models differ in many ways besides correctness (as in the paper),
+//! while a minimal revision of the target's own text does not.
+//!
+//! - [`Style::Target`]: the target model's style: an optional lead-in, one short restatement
+//!   that contains the answer, then `The answer is X.` (e.g. `Okay. 23 plus 41 is 64. The answer
+//!   is 64.`). It has a few variants; a sampler picks among them, which is why two samples of
+//!   the target differ in wording as well as in answer.
+//! - [`Style::Stronger`]: the stronger model's own style: longer, explanatory, ends with a line
+//!   `Final answer: X`.
+//! - [`Style::Terse`]: the noisy rule-based generator's style: `answer = X`, sometimes just `X`.
+
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+use super::families::{CompareKind, Detail, Relation, Task};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Target,
+    Stronger,
+    Terse,
+}
+
+/// Lead-ins of the target style (the first is the most common).
+const LEAD_INS: [&str; 3] = ["", "Let me think. ", "Okay. "];
+
+/// Renders `answer` (canonical form; it may be wrong) for `task` in `style`, choosing a variant
+/// with `rng`. `variant_rng = None` picks the first variant (a greedy decoder's favourite).
+pub fn render(style: Style, task: &Task, answer: &str, rng: Option<&mut ChaCha8Rng>) -> String {
+    let (lead, alt) = match rng {
+        Some(r) => (r.random_range(0..LEAD_INS.len()), r.random_bool(0.4)),
+        None => (0, false),
+    };
+    match style {
+        Style::Target => format!("{}{} The answer is {answer}.", LEAD_INS[lead], restatement(task, answer, alt)),
+        Style::Stronger => format!("Sure! {}\nFinal answer: {answer}", explanation(task, answer)),
+        Style::Terse => {
+            if alt { format!("ok so answer = {answer}") } else { format!("answer = {answer}") }
+        }
+    }
+}
+
+/// The target's one-sentence restatement; it ends with the stated answer and a period.
+fn restatement(task: &Task, answer: &str, alt: bool) -> String {
+    let said = task.stated(answer);
+    match &task.detail {
+        Detail::Arithmetic { a, op, b } => {
+            if alt { format!("So {a} {} {b} gives {said}.", op.word()) } else { format!("{a} {} {b} is {said}.", op.word()) }
+        }
+        Detail::Fact { entity, relation } => {
+            let what = match relation {
+                Relation::Capital => "capital",
+                Relation::Language => "language",
+            };
+            if alt { format!("I recall the {what} of {entity} is {said}.") } else { format!("The {what} of {entity} is {said}.") }
+        }
+        Detail::Compare { x, y, .. } => {
+            if alt { format!("Looking at {x} and {y}.") } else { format!("I compare {x} and {y}.") }
+        }
+        Detail::Choice { .. } => {
+            if alt { format!("The best option is {said}.") } else { format!("I pick {said}.") }
+        }
+        Detail::Reverse { word } => {
+            if alt { format!("Backwards, {word} is {said}.") } else { format!("{word} reversed is {said}.") }
+        }
+        Detail::Sort { .. } => {
+            if alt { format!("Sorted they are {said}.") } else { format!("In order: {said}.") }
+        }
+        Detail::Count { .. } => {
+            if alt { format!("Counting gives {said}.") } else { format!("I count {said}.") }
+        }
+    }
+}
+
+/// The stronger model's explanation (it only ever states the right answer).
+fn explanation(task: &Task, answer: &str) -> String {
+    let said = task.stated(answer);
+    match &task.detail {
+        Detail::Arithmetic { a, op, b } => {
+            format!("Working it out step by step: {a} {} {b} = {said}. So the result is {said}.", op.symbol())
+        }
+        Detail::Fact { entity, relation: Relation::Capital } => {
+            format!("{entity} is a country whose capital city is {said}.")
+        }
+        Detail::Fact { entity, relation: Relation::Language } => {
+            format!("Most people in {entity} speak {said}, the national language.")
+        }
+        Detail::Compare { kind, x, y } => {
+            let rel = match kind {
+                CompareKind::Greater | CompareKind::Less => "compared with",
+                CompareKind::Before => "alphabetically against",
+            };
+            format!("Checking {x} {rel} {y}, the statement is {}.", if said == "yes" { "true" } else { "false" })
+        }
+        Detail::Choice { category, .. } => format!("Among the options, only {said} is a kind of {category}."),
+        Detail::Reverse { word } => format!("Reading '{word}' from the last letter to the first gives '{said}'."),
+        Detail::Sort { .. } => format!("Arranged alphabetically, the letters are {said}."),
+        Detail::Count { word, letter: None } => format!("Spelling out '{word}' letter by letter, there are {said}."),
+        Detail::Count { word, letter: Some(l) } => {
+            format!("Going through '{word}' one letter at a time, '{l}' shows up {said} times.")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::seed;
+
+    #[test]
+    fn styles_state_the_answer_where_the_scorer_finds_it() {
+        let mut rng = seed::rng(3, "t");
+        for f in super::super::families::Family::ALL {
+            for _ in 0..50 {
+                let t = Task::generate(f, &mut rng);
+                for style in [Style::Target, Style::Stronger, Style::Terse] {
+                    let text = render(style, &t, &t.answer, Some(&mut rng));
+                    assert!(t.exact(&text), "{style:?}: {text:?} for {:?}", t.prompt);
+                    assert!(text.chars().count() < 130, "{text}");
+                }
+            }
+        }
+        let t = Task::parse("What is 23 plus 41?").unwrap();
+        assert_eq!(render(Style::Target, &t, "64", None), "23 plus 41 is 64. The answer is 64.");
+    }
+}
