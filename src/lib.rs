@@ -13,5 +13,6 @@ pub mod objective;
 pub mod model;
 pub mod world;
 pub mod data;
+pub mod agents;
 pub mod train;
 pub mod tasks;

@@ -69,7 +69,8 @@ impl BuildOptions {
         Self { seed, temperature: 1.0, filters: kind.default_filters() }
     }
 
-    fn sample(&self, tag: &str) -> Decoding {
+    /// The decoding a builder uses for the samples tagged `tag` (seeded per tag).
+    pub fn sample(&self, tag: &str) -> Decoding {
         Decoding::Sample { temperature: self.temperature, seed: seed::derive(self.seed, tag) }
     }
 }
@@ -84,6 +85,11 @@ pub struct Built {
 
 /// The tag of the target sample shared by the builders.
 const TARGET_SAMPLE: &str = "target/sample";
+/// The tag of the on-policy judge's second sample.
+const TARGET_SAMPLE_2: &str = "target/sample2";
+/// Every sampled decoding of the target that some builder asks for, so a caller can draw them
+/// once and replay them to all builders.
+pub const TARGET_SAMPLE_TAGS: [&str; 2] = [TARGET_SAMPLE, TARGET_SAMPLE_2];
 
 /// CLAIR (eq. 1): `y_l` a sample of the target, `y_w` its minimal revision.
 pub fn clair(
@@ -146,7 +152,7 @@ pub fn judge_on_policy(
     opts: &BuildOptions,
 ) -> Result<Built, AgentError> {
     let first = generate(target, prompts, opts.sample(TARGET_SAMPLE))?;
-    let second = generate(target, prompts, opts.sample("target/sample2"))?;
+    let second = generate(target, prompts, opts.sample(TARGET_SAMPLE_2))?;
     let name = target.name().to_string();
     let mut built = Built::new(BuilderKind::JudgeOnPolicy);
     for (i, prompt) in prompts.iter().enumerate() {

@@ -16,7 +16,7 @@ pub struct ParentRef {
     pub key: String,
 }
 
-/// `manifest.json` of a finished task (in its artifact folder), or the record of a failed one.
+/// `task.json` of a finished task (in its artifact folder), or the record of a failed one.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Manifest {
     pub id: String,

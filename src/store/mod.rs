@@ -1,7 +1,7 @@
 //! The content-addressed artifact store.
 //!
 //! Layout under the root (default `results/.cache/`):
-//! - `<key>/`: a finished task's artifacts plus `manifest.json`. It appears by one rename of a
+//! - `<key>/`: a finished task's artifacts plus `task.json`. It appears by one rename of a
 //!   finished temp folder, so its presence means the task is done; nothing else is consulted.
 //! - `.tmp/<key>.<pid>/`: a task being written. Left-overs of killed runs are removed when the
 //!   next run takes the lock.
@@ -82,11 +82,11 @@ impl Store {
 
     /// Done means: the artifact folder exists with its manifest (renamed in as one step).
     pub fn is_done(&self, key: &str) -> bool {
-        self.artifact_dir(key).join("manifest.json").is_file()
+        self.artifact_dir(key).join("task.json").is_file()
     }
 
     pub fn manifest(&self, key: &str) -> Result<Manifest, StoreError> {
-        read_manifest(&self.artifact_dir(key).join("manifest.json"))
+        read_manifest(&self.artifact_dir(key).join("task.json"))
     }
 
     pub fn failure(&self, key: &str) -> Option<Manifest> {
@@ -106,7 +106,7 @@ impl Store {
     /// Writes the manifest into the pending folder and renames it into place: from here on the
     /// task is done. Its partial state and any failure record are removed.
     pub fn commit(&self, pending: Pending, manifest: &Manifest) -> Result<PathBuf, StoreError> {
-        let m = pending.dir.join("manifest.json");
+        let m = pending.dir.join("task.json");
         atomic::write_json(&m, manifest).map_err(|e| StoreError::io(&m, e))?;
         let target = self.artifact_dir(&pending.key);
         if target.exists() {

@@ -1,11 +1,25 @@
 //! The real task kinds: each reads its parents' artifacts from the store and calls the lower
-//! floors (world, data, model, objective). One file per kind.
+//! floors (world, data, model, objective, train). One file per kind; this file dispatches and
+//! holds what they share.
+
+mod base_model;
+mod bundle;
+mod dataset;
+mod eval;
+mod io;
+mod prompts;
+mod reference;
+mod sample;
+mod tables;
+mod train;
 
 use serde_json::Value;
 
 use crate::exec::{Runner, TaskContext};
 use crate::grid::Grid;
-use crate::plan::Task;
+use crate::plan::{Task, TaskKind};
+
+pub use bundle::device_for;
 
 /// Runs the tasks of one grid's plan.
 pub struct TaskRunner<'a> {
@@ -13,13 +27,18 @@ pub struct TaskRunner<'a> {
 }
 
 impl Runner for TaskRunner<'_> {
-    fn run(&self, task: &Task, _ctx: &TaskContext) -> anyhow::Result<Value> {
-        match task.kind {
-            kind => anyhow::bail!(
-                "task kind `{}` is not built yet in this version of apogrid (see the open issues)",
-                kind.name()
-            ),
-        }
+    fn run(&self, task: &Task, ctx: &TaskContext) -> anyhow::Result<Value> {
+        // Each slot's task gets its share of the cores (burn's CPU backend uses rayon).
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(ctx.slot.threads).build()?;
+        pool.install(|| match task.kind {
+            TaskKind::BaseModel => base_model::run(self.grid, task, ctx),
+            TaskKind::Prompts => prompts::run(self.grid, task, ctx),
+            TaskKind::Sample => sample::run(self.grid, task, ctx),
+            TaskKind::Dataset => dataset::run(self.grid, task, ctx),
+            TaskKind::ReferenceLogps => reference::run(self.grid, task, ctx),
+            TaskKind::Train => train::run(self.grid, task, ctx),
+            TaskKind::Eval => eval::run(self.grid, task, ctx),
+            TaskKind::Tables => tables::run(self.grid, task, ctx),
+        })
     }
 }
-

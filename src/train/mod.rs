@@ -4,6 +4,7 @@
 
 pub mod grad_norm;
 pub mod optimizer;
+pub mod pretrain;
 pub mod pairs;
 pub mod run;
 pub mod schedule;

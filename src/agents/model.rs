@@ -1,0 +1,49 @@
+//! A burn model as a [`Generator`]: batched KV-cache generation through its tokenizer and
+//! chat format.
+
+use crate::data::agents::{AgentError, Decoding, Generator};
+use crate::model::generate::{GenerateOptions, generate_text};
+use crate::model::llama::Llama;
+use crate::model::tokenizer::{ChatFormat, Encoder, TextTokenizer};
+
+pub struct ModelGenerator<'a> {
+    pub name: String,
+    pub model: &'a Llama,
+    pub tokenizer: &'a dyn TextTokenizer,
+    pub format: &'a dyn ChatFormat,
+    pub max_new_tokens: usize,
+    pub top_p: f32,
+    /// Prompts per forward pass.
+    pub batch_size: usize,
+}
+
+impl Generator for ModelGenerator<'_> {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn generate(&mut self, prompts: &[String], decoding: Decoding) -> Result<Vec<String>, AgentError> {
+        let encoder = Encoder::new(self.tokenizer, self.format);
+        let (temperature, seed) = match decoding {
+            Decoding::Greedy => (0.0, 0),
+            Decoding::Sample { temperature, seed } => (temperature, seed),
+        };
+        let mut out = Vec::with_capacity(prompts.len());
+        for (chunk_index, chunk) in prompts.chunks(self.batch_size.max(1)).enumerate() {
+            let opts = GenerateOptions {
+                max_new_tokens: self.max_new_tokens,
+                temperature,
+                top_p: self.top_p,
+                // A different stream per chunk; the same prompts and seed give the same text.
+                seed: seed.wrapping_add(chunk_index as u64 * 0x9E37_79B9),
+                stop_ids: Vec::new(),
+                use_cache: true,
+            };
+            let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+            let generated = generate_text(self.model, &encoder, &refs, &opts)
+                .map_err(|e| AgentError::Failed { agent: self.name.clone(), message: e.to_string() })?;
+            out.extend(generated.into_iter().map(|(text, _)| text.trim().to_string()));
+        }
+        Ok(out)
+    }
+}

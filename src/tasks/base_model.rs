@@ -1,0 +1,56 @@
+//! `base_model`: the target model before alignment. For `tiny`, a seeded tiny Llama trained on
+//! the embedded world's corpus (wrong at family-specific rates, so the result is imperfect);
+//! its first-epoch checkpoint is kept as a weaker model for the off-policy pool.
+
+use anyhow::bail;
+use serde_json::{Value, json};
+
+use super::bundle::{device_for, text_side};
+use crate::exec::TaskContext;
+use crate::grid::Grid;
+use crate::model::checkpoint;
+use crate::model::score::Truncation;
+use crate::model::tiny::tiny_model;
+use crate::model::tokenizer::Encoder;
+use crate::plan::Task;
+use crate::train::pretrain::{PretrainSpec, pretrain};
+use crate::world::corpus::training_corpus;
+
+pub fn run(grid: &Grid, task: &Task, ctx: &TaskContext) -> anyhow::Result<Value> {
+    let spec = grid.model.spec.as_str();
+    let Some(pre) = &grid.model.pretrain else {
+        bail!("model spec `{spec}` is not built into tasks yet: only `tiny` runs end to end in this version");
+    };
+    let seed = task.params["seed"].as_u64().unwrap_or(0);
+    let (tokenizer, format) = text_side(spec)?;
+    let encoder = Encoder::new(tokenizer.as_ref(), format.as_ref());
+    let corpus = training_corpus(seed, pre.examples);
+    let examples: Vec<(Vec<u32>, Vec<u32>)> =
+        corpus.iter().map(|e| (encoder.prompt(&e.prompt), encoder.response(&e.response))).collect();
+    let device = device_for(&ctx.slot.device)?;
+    let model = tiny_model(seed, &device.clone().autodiff())?;
+    let spec = PretrainSpec {
+        epochs: pre.epochs,
+        learning_rate: pre.learning_rate,
+        batch_size: pre.batch_size,
+        truncation: Truncation { max_prompt_tokens: grid.train.max_prompt_tokens, max_response_tokens: grid.train.max_response_tokens },
+        seed,
+        pad_id: tokenizer.pad_id(),
+    };
+    let weak_dir = ctx.out.join("weak");
+    let (model, report) = pretrain(model, &examples, &spec, &|m| ctx.progress.set(m), &mut |epoch, m| {
+        if epoch == 1 {
+            checkpoint::save(&weak_dir, m, None, &json!({ "epoch": 1 }))?;
+        }
+        Ok(())
+    })?;
+    checkpoint::save(&ctx.out.join("model"), &model, None, &json!({ "epochs": pre.epochs }))?;
+    let correct = corpus.iter().filter(|e| e.correct).count();
+    Ok(json!({
+        "spec": "tiny",
+        "corpus": corpus.len(),
+        "corpus_correct_fraction": correct as f64 / corpus.len().max(1) as f64,
+        "epoch_losses": report.epoch_losses,
+        "seconds": report.seconds,
+    }))
+}
