@@ -20,6 +20,8 @@ pub mod mlp;
 pub mod rope;
 pub mod score;
 pub mod tensors;
+#[cfg(test)]
+mod test_util;
 pub mod tiny;
 pub mod tokenizer;
 pub mod weights;
