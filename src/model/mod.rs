@@ -28,3 +28,4 @@ pub mod weights;
 
 pub use error::ModelError;
 pub use llama::{Llama, Padding};
+pub use tokenizer::{ChatFormat, Encoder, RawFormat, TextTokenizer};
