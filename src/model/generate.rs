@@ -6,6 +6,9 @@
 //!
 //! [`GenerateOptions::use_cache`]` = false` recomputes the whole sequence every step instead:
 //! slower, the reference the cache is benchmarked and tested against.
+//!
+//! Generate with a model on a plain device (`model.valid()` of a model being trained): on an
+//! autodiff device every step would also record a graph nobody differentiates.
 
 use burn::tensor::{Int, Tensor, TensorData};
 use rand::{Rng, SeedableRng};
@@ -242,4 +245,101 @@ fn id_tensor(model: &Llama, ids: &[u32], b: usize, len: usize) -> Tensor<2, Int>
 fn last_logits(model: &Llama, hidden: Tensor<3>) -> Vec<f32> {
     let len = hidden.dims()[1];
     host_vec(model.lm_head(hidden.narrow(1, len - 1, 1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::test_util::{ids, small_config, values};
+    use burn::tensor::Device;
+
+    fn model() -> Llama {
+        Llama::init_seeded(&small_config(false), 5, &Device::flex()).unwrap()
+    }
+
+    fn prompts() -> Vec<Vec<u32>> {
+        vec![vec![1, 2, 3, 4, 5, 6], vec![7, 8], vec![9, 10, 11, 12]]
+    }
+
+    #[test]
+    fn cached_logits_match_full_forward_logits() {
+        let m = model();
+        let device = m.device();
+        // Row 1 is left-padded by two.
+        let rows: [&[u32]; 2] = [&[1, 2, 3, 4, 5, 6, 7], &[0, 0, 8, 9, 10, 11, 12]];
+        let keep = [vec![true; 7], vec![false, false], vec![true; 5]].concat();
+        let full = values(m.forward(ids(&rows, &device), &Padding::from_keep(2, 7, keep.clone()).unwrap()));
+        let mut cache = m.new_cache(2);
+        // Prefill four positions, then one at a time.
+        let prefix: [&[u32]; 2] = [&rows[0][..4], &rows[1][..4]];
+        let pre_keep: Vec<bool> = [&keep[..4], &keep[7..11]].concat();
+        let h = m.forward_cached(ids(&prefix, &device), &pre_keep, &mut cache).unwrap();
+        let mut got: Vec<Vec<f32>> = vec![Vec::new(); 2];
+        let pre = values(m.lm_head(h));
+        for r in 0..2 {
+            got[r].extend_from_slice(&pre[r * 4 * 40..(r + 1) * 4 * 40]);
+        }
+        for t in 4..7 {
+            let step: [&[u32]; 2] = [&rows[0][t..t + 1], &rows[1][t..t + 1]];
+            let h = m.forward_cached(ids(&step, &device), &[keep[t], keep[7 + t]], &mut cache).unwrap();
+            let v = values(m.lm_head(h));
+            got[0].extend_from_slice(&v[..40]);
+            got[1].extend_from_slice(&v[40..]);
+        }
+        assert_eq!(cache.seen(), 7);
+        for r in 0..2 {
+            let want = &full[r * 7 * 40..(r + 1) * 7 * 40];
+            for (i, (g, w)) in got[r].iter().zip(want).enumerate() {
+                if r == 1 && i < 2 * 40 {
+                    continue; // padding positions
+                }
+                assert!((g - w).abs() < 1e-5, "row {r} index {i}: {g} vs {w}");
+            }
+        }
+    }
+
+    #[test]
+    fn cached_and_uncached_greedy_decoding_agree() {
+        let m = model();
+        let opts = GenerateOptions { max_new_tokens: 12, ..Default::default() };
+        let cached = generate(&m, &prompts(), 0, &opts).unwrap();
+        let full = generate(&m, &prompts(), 0, &GenerateOptions { use_cache: false, ..opts.clone() }).unwrap();
+        assert_eq!(cached, full);
+        assert!(cached.iter().all(|g| g.tokens.len() == 12 && g.finish == Finish::Length));
+        // A row decodes the same alone as in a left-padded batch.
+        let alone = generate(&m, &prompts()[1..2], 0, &opts).unwrap();
+        assert_eq!(alone[0], cached[1]);
+    }
+
+    #[test]
+    fn seeded_sampling_is_reproducible() {
+        let m = model();
+        let opts = GenerateOptions { max_new_tokens: 10, temperature: 1.0, top_p: 0.9, seed: 42, ..Default::default() };
+        let a = generate(&m, &prompts(), 0, &opts).unwrap();
+        assert_eq!(a, generate(&m, &prompts(), 0, &opts).unwrap());
+        let b = generate(&m, &prompts(), 0, &GenerateOptions { seed: 43, ..opts.clone() }).unwrap();
+        assert_ne!(a, b);
+        let greedy = generate(&m, &prompts(), 0, &GenerateOptions { max_new_tokens: 10, ..Default::default() }).unwrap();
+        assert_ne!(a, greedy);
+    }
+
+    #[test]
+    fn rows_stop_at_their_stop_ids() {
+        let m = model();
+        let free = generate(&m, &prompts(), 0, &GenerateOptions { max_new_tokens: 8, ..Default::default() }).unwrap();
+        // Stop at the third token row 0 would produce.
+        let stop = free[0].tokens[2];
+        let opts = GenerateOptions { max_new_tokens: 8, stop_ids: vec![stop], ..Default::default() };
+        let out = generate(&m, &prompts(), 0, &opts).unwrap();
+        let first = free[0].tokens.iter().position(|t| *t == stop).unwrap();
+        assert_eq!(out[0].tokens, free[0].tokens[..first].to_vec());
+        assert_eq!(out[0].finish, Finish::Stop(stop));
+        for (o, f) in out.iter().zip(&free).skip(1) {
+            match f.tokens.iter().position(|t| *t == stop) {
+                Some(p) => assert_eq!(o.tokens, f.tokens[..p].to_vec()),
+                None => assert_eq!(o, f),
+            }
+        }
+        assert!(generate(&m, &[vec![]], 0, &opts).is_err());
+    }
 }

@@ -224,3 +224,73 @@ impl Llama {
         mask.expand([b, nkv, rep * t, tk])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::test_util::{ids, reference_logits, small_config, values};
+
+    fn model(tied: bool) -> Llama {
+        Llama::init_seeded(&small_config(tied), 7, &Device::flex()).unwrap()
+    }
+
+    #[test]
+    fn forward_gives_logits_per_position() {
+        let m = model(false);
+        let out = m.forward(ids(&[&[1, 2, 3, 4, 5], &[6, 7, 8, 9, 10]], &m.device()), &Padding::none(2, 5));
+        assert_eq!(out.dims(), [2, 5, 40]);
+        assert!(values(out).iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn matches_the_host_reference_implementation() {
+        for tied in [false, true] {
+            let m = model(tied);
+            let seq = [3u32, 17, 5, 39, 0, 22, 8];
+            let got = values(m.forward(ids(&[&seq], &m.device()), &Padding::none(1, seq.len())));
+            let want = reference_logits(m.config(), &m.to_tensors(), &seq);
+            for (t, row) in want.iter().enumerate() {
+                for (v, w) in row.iter().enumerate() {
+                    let g = got[t * 40 + v] as f64;
+                    assert!((g - w).abs() < 1e-4 * (1.0 + w.abs()), "tied={tied} t={t} v={v}: {g} vs {w}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn later_tokens_do_not_change_earlier_logits() {
+        let m = model(false);
+        let a = values(m.forward(ids(&[&[1, 2, 3, 4, 5, 6]], &m.device()), &Padding::none(1, 6)));
+        let b = values(m.forward(ids(&[&[1, 2, 3, 4, 30, 31]], &m.device()), &Padding::none(1, 6)));
+        assert_eq!(a[..4 * 40], b[..4 * 40]);
+        assert_ne!(a[4 * 40..], b[4 * 40..]);
+    }
+
+    #[test]
+    fn left_and_right_padding_give_the_unpadded_logits() {
+        let m = model(false);
+        let short = [5u32, 6, 7];
+        let long = [9u32, 10, 11, 12, 13];
+        let alone = values(m.forward(ids(&[&short], &m.device()), &Padding::none(1, 3)));
+        let long_alone = values(m.forward(ids(&[&long], &m.device()), &Padding::none(1, 5)));
+        let pad = 0;
+        // Right padding.
+        let keep = [vec![true; 3], vec![false; 2], vec![true; 5]].concat();
+        let right = values(m.forward(
+            ids(&[&[5, 6, 7, pad, pad], &long], &m.device()),
+            &Padding::from_keep(2, 5, keep).unwrap(),
+        ));
+        // Left padding.
+        let keep = [vec![false; 2], vec![true; 3], vec![true; 5]].concat();
+        let left = values(m.forward(
+            ids(&[&[pad, pad, 5, 6, 7], &long], &m.device()),
+            &Padding::from_keep(2, 5, keep).unwrap(),
+        ));
+        let close = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-5);
+        assert!(close(&right[..3 * 40], &alone));
+        assert!(close(&left[2 * 40..5 * 40], &alone));
+        assert!(close(&right[5 * 40..], &long_alone));
+        assert!(close(&left[5 * 40..], &long_alone));
+    }
+}

@@ -20,9 +20,12 @@ pub mod mlp;
 pub mod rope;
 pub mod score;
 pub mod tensors;
+#[cfg(test)]
+mod test_util;
 pub mod tiny;
 pub mod tokenizer;
 pub mod weights;
 
 pub use error::ModelError;
 pub use llama::{Llama, Padding};
+pub use tokenizer::{ChatFormat, Encoder, RawFormat, TextTokenizer};

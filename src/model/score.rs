@@ -170,3 +170,110 @@ pub fn token_logps(model: &Llama, batch: &ScoreBatch) -> Vec<Vec<f32>> {
 pub fn summed_logps(model: &Llama, batch: &ScoreBatch) -> Vec<f32> {
     host_vec(sequence_logps(model, batch).sum)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::test_util::{ids, small_config, values};
+    use crate::model::tiny::{CharTokenizer, EOS};
+    use crate::model::tokenizer::{RawFormat, TextTokenizer};
+    use burn::optim::{GradientsParams, RmsPropConfig};
+    use burn::tensor::Device;
+
+    fn model(device: &Device) -> Llama {
+        Llama::init_seeded(&small_config(false), 11, device).unwrap()
+    }
+
+    #[test]
+    fn truncation_keeps_prompt_tail_and_response_head() {
+        let t = Truncation { max_prompt_tokens: 2, max_response_tokens: 3 };
+        let (p, r) = t.apply(&[1, 2, 3, 4], &[5, 6, 7, 8, 9]);
+        assert_eq!((p, r), (&[3, 4][..], &[5, 6, 7][..]));
+        let batch = ScoreBatch::from_ids(&[(vec![1, 2, 3, 4], vec![5, 6, 7, 8, 9]), (vec![1], vec![5])], t, 0).unwrap();
+        assert_eq!(batch.padding.len(), 5);
+        assert_eq!(batch.ids, vec![3, 4, 5, 6, 7, 1, 5, 0, 0, 0]);
+        assert_eq!(batch.token_counts(), vec![3, 1]);
+        assert_eq!(Truncation::default(), Truncation { max_prompt_tokens: 512, max_response_tokens: 512 });
+    }
+
+    #[test]
+    fn text_pairs_are_encoded_trl_style() {
+        let tok = CharTokenizer;
+        let format = RawFormat { add_bos: true };
+        let enc = Encoder::new(&tok, &format);
+        let batch = ScoreBatch::from_text(&enc, &[("ab", "cd")], Truncation::default()).unwrap();
+        let mut want = vec![tok.bos_id().unwrap()];
+        want.extend(tok.encode("abcd"));
+        want.push(EOS);
+        assert_eq!(batch.ids, want);
+        assert_eq!((batch.prompt_lens[0], batch.response_lens[0]), (3, 3));
+    }
+
+    #[test]
+    fn logps_are_the_response_tokens_log_softmax() {
+        let device = Device::flex();
+        let m = model(&device);
+        let (prompt, response) = (vec![3u32, 4, 5], vec![6u32, 7]);
+        let batch = ScoreBatch::from_ids(&[(prompt.clone(), response.clone())], Truncation::default(), 0).unwrap();
+        let logits = values(m.forward(ids(&[&[3, 4, 5, 6, 7]], &device), &Padding::none(1, 5)));
+        let logp = |t: usize, tok: u32| {
+            let row = &logits[t * 40..(t + 1) * 40];
+            let max = row.iter().cloned().fold(f32::NEG_INFINITY, f32::max) as f64;
+            let z: f64 = row.iter().map(|v| (*v as f64 - max).exp()).sum();
+            row[tok as usize] as f64 - max - z.ln()
+        };
+        let want = [logp(2, 6), logp(3, 7)];
+        let got = token_logps(&m, &batch);
+        assert_eq!(got[0].len(), 2);
+        for (g, w) in got[0].iter().zip(want) {
+            assert!((*g as f64 - w).abs() < 1e-5);
+        }
+        let sum = summed_logps(&m, &batch)[0] as f64;
+        assert!((sum - want.iter().sum::<f64>()).abs() < 1e-5);
+    }
+
+    #[test]
+    fn batched_logps_equal_unbatched_ones() {
+        let device = Device::flex();
+        let m = model(&device);
+        let pairs = vec![
+            (vec![1u32, 2, 3, 4, 5, 6], vec![7u32, 8]),
+            (vec![9u32], vec![10u32, 11, 12, 13, 14]),
+            (vec![15u32, 16, 17], vec![]),
+            (vec![], vec![18u32, 19, 20]),
+        ];
+        let t = Truncation::default();
+        let batched = summed_logps(&m, &ScoreBatch::from_ids(&pairs, t, 0).unwrap());
+        let per_token = token_logps(&m, &ScoreBatch::from_ids(&pairs, t, 0).unwrap());
+        assert_eq!(per_token.iter().map(Vec::len).collect::<Vec<_>>(), vec![2, 5, 0, 2]);
+        for (i, pair) in pairs.iter().enumerate() {
+            let alone = summed_logps(&m, &ScoreBatch::from_ids(std::slice::from_ref(pair), t, 0).unwrap())[0];
+            assert!((alone - batched[i]).abs() < 1e-4, "row {i}: {alone} vs {}", batched[i]);
+            assert!((per_token[i].iter().sum::<f32>() - batched[i]).abs() < 1e-4);
+        }
+        assert_eq!(batched[2], 0.0);
+    }
+
+    #[test]
+    fn rmsprop_steps_on_summed_logps_reduce_the_loss() {
+        let device = Device::flex().autodiff();
+        let mut m = model(&device);
+        let batch = ScoreBatch::from_ids(
+            &[(vec![1u32, 2, 3], vec![4u32, 5, 6, 7]), (vec![8u32], vec![9u32, 10])],
+            Truncation::default(),
+            0,
+        )
+        .unwrap();
+        let mut optim = RmsPropConfig::new().with_alpha(0.99).with_epsilon(1e-8).with_momentum(0.0).init();
+        let mut losses = Vec::new();
+        for _ in 0..5 {
+            let logps = sequence_logps(&m, &batch);
+            assert_eq!(logps.counts, vec![4, 2]);
+            let loss = logps.sum.neg().mean();
+            losses.push(values(loss.clone())[0]);
+            let grads = GradientsParams::from_grads(loss.backward(), &m);
+            m = optim.step(1e-3, m, grads);
+        }
+        assert!(losses[4] < losses[0] - 1.0, "losses did not fall: {losses:?}");
+    }
+}

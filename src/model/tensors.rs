@@ -245,3 +245,61 @@ fn normal(rng: &mut ChaCha8Rng) -> f64 {
     let u2: f64 = rng.random::<f64>();
     (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::test_util::small_config;
+
+    #[test]
+    fn to_tensors_then_from_tensors_is_bit_exact() {
+        let device = Device::flex();
+        for tied in [false, true] {
+            let c = small_config(tied);
+            let m = Llama::init_seeded(&c, 3, &device).unwrap();
+            let map = m.to_tensors();
+            assert_eq!(map.contains_key("lm_head.weight"), !tied);
+            assert_eq!(map.len(), expected_tensors(&c).len());
+            assert_eq!(map["model.layers.0.self_attn.k_proj.weight"].shape, vec![16, 32]);
+            let again = Llama::from_tensors(&c, &map, &device).unwrap().to_tensors();
+            assert_eq!(map, again);
+        }
+    }
+
+    #[test]
+    fn seeded_init_is_reproducible_and_seed_dependent() {
+        let (c, device) = (small_config(false), Device::flex());
+        let a = Llama::init_seeded(&c, 1, &device).unwrap().to_tensors();
+        assert_eq!(a, Llama::init_seeded(&c, 1, &device).unwrap().to_tensors());
+        assert_ne!(a, Llama::init_seeded(&c, 2, &device).unwrap().to_tensors());
+        assert!(a["model.norm.weight"].data.iter().all(|v| *v == 1.0));
+        device.seed(5);
+        let d = Llama::init(&c, &device).unwrap().to_tensors();
+        assert_eq!(d.len(), a.len());
+    }
+
+    #[test]
+    fn errors_name_the_offending_tensor() {
+        let (c, device) = (small_config(false), Device::flex());
+        let map = Llama::init_seeded(&c, 1, &device).unwrap().to_tensors();
+
+        let mut missing = map.clone();
+        missing.remove("model.layers.1.mlp.up_proj.weight");
+        let e = Llama::from_tensors(&c, &missing, &device).unwrap_err();
+        assert!(e.to_string().contains("model.layers.1.mlp.up_proj.weight"), "{e}");
+
+        let mut misshapen = map.clone();
+        misshapen.get_mut("model.layers.0.self_attn.q_proj.weight").unwrap().shape = vec![16, 64];
+        let e = Llama::from_tensors(&c, &misshapen, &device).unwrap_err();
+        assert!(matches!(&e, ModelError::ShapeMismatch { name, .. } if name == "model.layers.0.self_attn.q_proj.weight"), "{e}");
+
+        let mut extra = map.clone();
+        extra.insert("model.layers.0.self_attn.q_proj.bias".into(), HostTensor::new(vec![32], vec![0.0; 32]));
+        let e = Llama::from_tensors(&c, &extra, &device).unwrap_err();
+        assert!(e.to_string().contains("q_proj.bias"), "{e}");
+
+        let mut bad = c.clone();
+        bad.num_key_value_heads = Some(3);
+        assert!(matches!(Llama::from_tensors(&bad, &map, &device), Err(ModelError::InvalidConfig(_))));
+    }
+}

@@ -105,3 +105,26 @@ mod tests {
         assert_eq!(t.decode(&t.encode("é")), "?");
     }
 }
+
+#[cfg(test)]
+mod model_tests {
+    use super::*;
+    use crate::model::generate::{GenerateOptions, generate_text};
+    use crate::model::tokenizer::{Encoder, RawFormat};
+
+    #[test]
+    fn tiny_model_builds_and_generates_text() {
+        let device = Device::flex();
+        let m = tiny_model(0, &device).unwrap();
+        assert_eq!(m.config().vocab_size, CharTokenizer.vocab_size());
+        assert_eq!(m.config().head_dim(), 32);
+        let params: usize = m.to_tensors().values().map(|t| t.data.len()).sum();
+        assert!((700_000..900_000).contains(&params), "{params} parameters");
+        let (tok, format) = (CharTokenizer, RawFormat { add_bos: true });
+        let enc = Encoder::new(&tok, &format);
+        let opts = GenerateOptions { max_new_tokens: 5, temperature: 1.0, seed: 3, ..Default::default() };
+        let out = generate_text(&m, &enc, &["Hi", "What is 2+2?"], &opts).unwrap();
+        assert_eq!(out.len(), 2);
+        assert_eq!(out, generate_text(&m, &enc, &["Hi", "What is 2+2?"], &opts).unwrap());
+    }
+}
