@@ -20,7 +20,8 @@ pub struct Args {
     /// Devices, e.g. `cpu` or `cuda:0,cuda:1` (default: the grid's `[devices] list`, else cpu).
     #[arg(long, value_delimiter = ',')]
     devices: Option<Vec<String>>,
-    /// Stop after the tasks of these kinds (and what they need), e.g. `--only datasets`.
+    /// Stop after the tasks of these kinds or ids (and what they need), e.g. `--only datasets`
+    /// or `--only eval/base`.
     #[arg(long, value_delimiter = ',')]
     only: Option<Vec<String>>,
     /// Artifact store (default: the grid's, `results/.cache`).
@@ -45,6 +46,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Some(kinds) => {
             let mut targets = Vec::new();
             for k in kinds {
+                if let Some(i) = loaded.plan.index_of(k) {
+                    targets.push(i);
+                    continue;
+                }
                 let kind = only_kind(k)?;
                 targets.extend(loaded.plan.tasks.iter().enumerate().filter(|(_, t)| t.kind == kind).map(|(i, _)| i));
             }
@@ -75,6 +80,6 @@ fn only_kind(name: &str) -> anyhow::Result<TaskKind> {
     let singular = name.strip_suffix('s').unwrap_or(name);
     TaskKind::from_name(name).or_else(|| TaskKind::from_name(singular)).ok_or_else(|| {
         let names: Vec<&str> = TaskKind::ALL.iter().map(|k| k.name()).collect();
-        anyhow::anyhow!("--only: unknown task kind `{name}`; expected one of {}", names.join(", "))
+        anyhow::anyhow!("--only: `{name}` is neither a task id nor a task kind ({})", names.join(", "))
     })
 }
