@@ -19,7 +19,8 @@
 //! `answer is` / `answer:` / `answer =` marker; [`Task::exact`] compares it, normalised, with
 //! the canonical answer (the benchmark score); [`Task::quality`] is a graded score in [0, 1]
 //! for judging: `0.8 * correctness + 0.2 * form`, where a wrong answer earns partial credit of
-//! at most 0.5 (closeness of numbers or strings) and form rewards a marker and a sane length.
+//! at most 0.5 (closeness of numbers or strings) and form rewards a marker (0.5), a sane length
+//! (0.3) and getting to the point without a filler opening like `Okay. ` (0.2).
 
 use std::ops::Range;
 use std::sync::OnceLock;
@@ -155,7 +156,8 @@ const LANGUAGE_TEMPLATES: [(&str, &str); 3] = [
     ("Which language do people speak in ", "?"),
     ("Name the language of ", "."),
 ];
-const REVERSE_TEMPLATES: [(&str, &str); 2] = [("Reverse the word '", "'."), ("Spell '", "' backwards.")];
+const REVERSE_TEMPLATES: [(&str, &str); 3] =
+    [("Reverse the word '", "'."), ("Spell '", "' backwards."), ("Write '", "' in reverse.")];
 const SORT_TEMPLATES: [(&str, &str); 2] =
     [("Sort these letters: ", "."), ("Put these letters in order: ", ".")];
 const LETTERS_IN: (&str, &str) = ("How many letters are in '", "'?");
@@ -164,7 +166,7 @@ const BEFORE: (&str, &str, &str) = ("Does '", "' come before '", "' in the alpha
 const CHOICE_TEMPLATES: [(&str, &str); 2] = [("Which is ", "? "), ("Pick the ", ": ")];
 
 /// Common short English words (reverse, count, compare).
-pub const WORDS: [&str; 64] = [
+pub const WORDS: [&str; 100] = [
     "apple", "planet", "garden", "window", "river", "candle", "silver", "market", "pencil",
     "forest", "orange", "bridge", "cotton", "rocket", "summer", "winter", "button", "castle",
     "dragon", "finger", "guitar", "hunter", "island", "jacket", "kitten", "ladder", "mirror",
@@ -172,7 +174,10 @@ pub const WORDS: [&str; 64] = [
     "banana", "cherry", "doctor", "engine", "flower", "ginger", "helmet", "insect", "jungle",
     "kettle", "lemon", "magnet", "number", "office", "parrot", "quartz", "ribbon", "sister",
     "ticket", "umpire", "velvet", "walnut", "bottle", "coffee", "letter", "summit", "puzzle",
-    "tomato",
+    "tomato", "anchor", "basket", "carpet", "desert", "easel", "fabric", "goblet", "harbor",
+    "iron", "jelly", "kernel", "lantern", "meadow", "napkin", "oyster", "pillow", "quiver",
+    "rafter", "shadow", "timber", "uncle", "vessel", "wagon", "yogurt", "zebra", "blanket",
+    "cabin", "dinner", "feather", "glove", "hollow", "marble", "nickel", "paddle", "saucer", "thimble",
 ];
 
 /// The categories of the multiple-choice family, with their members.
@@ -327,7 +332,7 @@ impl Task {
             }
             Family::Reverse => {
                 let word = WORDS[pick(rng, WORDS.len())].to_string();
-                let (pre, post) = REVERSE_TEMPLATES[pick(rng, 2)];
+                let (pre, post) = REVERSE_TEMPLATES[pick(rng, REVERSE_TEMPLATES.len())];
                 (format!("{pre}{word}{post}"), Detail::Reverse { word })
             }
             Family::Sort => {
@@ -419,7 +424,8 @@ impl Task {
         };
         let len = response.trim().chars().count();
         let form = 0.5 * f64::from(extract_answer(response).is_some() as u8)
-            + 0.5 * f64::from((8..=160).contains(&len) as u8);
+            + 0.3 * f64::from((8..=160).contains(&len) as u8)
+            + 0.2 * f64::from(super::styles::filler(response).is_none() as u8);
         0.8 * correctness + 0.2 * form
     }
 
