@@ -2,39 +2,16 @@
 //! (until the tiny Llama is wired in): Table 1 and the winners-vs-model check, determinism per
 //! seed. Run with `--nocapture` to see the table.
 
-use apogrid::data::agents::Generator;
-use apogrid::data::builders::{self, BuildOptions, BuilderKind, Built};
+use apogrid::data::builders::BuilderKind;
 use apogrid::data::dataset::{Dataset, write_dir};
-use apogrid::data::winner_vs_model::winner_vs_model;
-use apogrid::world::corpus::preference_prompts;
-use apogrid::world::oracle::{OracleJudge, OracleReviser};
-use apogrid::world::policies::{RulePolicy, StrongerModel};
+use apogrid::world::build::{WorldDataConfig, build_world_dataset};
+use apogrid::world::policies::RulePolicy;
 
 fn build_all(seed: u64, n: usize) -> Vec<Dataset> {
-    let prompts = preference_prompts(seed, n);
+    let mut config = WorldDataConfig::new(seed, n);
+    config.heldout = 50;
     let mut target = RulePolicy::target_standin();
-    let mut judge = OracleJudge { seed };
-    let opts = |k| BuildOptions::new(k, seed);
-    let built: Vec<Built> = vec![
-        builders::clair(&prompts, &mut target, &mut OracleReviser, &opts(BuilderKind::Clair)).unwrap(),
-        builders::judge_on_policy(&prompts, &mut target, &mut judge, &opts(BuilderKind::JudgeOnPolicy)).unwrap(),
-        {
-            let (mut weak, mut noisy) = (RulePolicy::weak_checkpoint(), RulePolicy::noisy_rules());
-            let mut pool: Vec<&mut dyn Generator> = vec![&mut weak, &mut noisy];
-            builders::judge_off_policy(&prompts, &mut pool, &mut judge, &opts(BuilderKind::JudgeOffPolicy)).unwrap()
-        },
-        builders::stronger_preferred(&prompts, &mut target, &mut StrongerModel, &opts(BuilderKind::StrongerPreferred))
-            .unwrap(),
-    ];
-    built
-        .into_iter()
-        .map(|b| {
-            let mut d = Dataset::from_built(b, 50, seed);
-            let all: Vec<_> = d.train.iter().chain(&d.heldout).cloned().collect();
-            d.manifest.winner_vs_model = Some(winner_vs_model(&all, &mut target, &mut judge, seed, None).unwrap());
-            d
-        })
-        .collect()
+    BuilderKind::ALL.iter().map(|&k| build_world_dataset(k, &config, &mut target, None).unwrap()).collect()
 }
 
 #[test]
@@ -56,6 +33,8 @@ fn table1_on_the_world_with_stand_ins() {
         assert_eq!(m.filters.considered, 700);
         assert_eq!(m.heldout, 50);
         assert_eq!(m.train + m.heldout, m.filters.kept);
+        let t = &d.train[0];
+        println!("    e.g. {:?}\n      chosen   {:?}\n      rejected {:?}", t.prompt, t.chosen, t.rejected);
     }
     let by = |k: BuilderKind| sets.iter().find(|d| d.manifest.builder == k.as_str()).unwrap();
     let clair = &by(BuilderKind::Clair).manifest;
@@ -71,8 +50,12 @@ fn table1_on_the_world_with_stand_ins() {
     for k in [BuilderKind::Clair, BuilderKind::StrongerPreferred] {
         assert_eq!(w(k).suggested, "apo_zero", "{k:?}");
     }
-    // Every CLAIR pair has a right winner: the oracle fixed the answer.
-    assert!(by(BuilderKind::Clair).train.iter().all(|t| t.metadata.chosen_model.as_deref() == Some("world-oracle")));
+    // Every CLAIR winner is right (the oracle fixed the answer) and the loser is the target's.
+    for t in &by(BuilderKind::Clair).train {
+        let task = apogrid::world::families::Task::parse(&t.prompt).unwrap();
+        assert!(task.exact(&t.chosen), "{t:?}");
+        assert_eq!(t.metadata.rejected_model.as_deref(), Some("world-target-standin"));
+    }
 }
 
 #[test]

@@ -10,8 +10,10 @@
 //!   checkpoint, noisy rules), as [`crate::data::agents::Generator`]s.
 //! - [`oracle`]: the minimal-edit reviser and the graded judge.
 //! - [`benchmark`]: the held-out benchmark, disjoint from all training prompts.
+//! - [`build`]: one of the four datasets on the world, for any target [`crate::data::agents::Generator`].
 
 pub mod benchmark;
+pub mod build;
 pub mod corpus;
 pub mod families;
 pub mod oracle;
