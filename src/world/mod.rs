@@ -2,7 +2,8 @@
 //! two CPU cores, and openly synthetic.
 //!
 //! - [`families`]: seven task families standing in for MixEval's sub-benchmarks, with an
-//!   exact-match scorer and a graded quality score each.
+//!   their prompts and answers; [`facts`] the synthetic fact table; [`scoring`] the exact-match
+//!   scorer and the graded quality score.
 //! - [`styles`]: how the target, the stronger model and the weak generators phrase answers.
 //! - [`corpus`]: training prompts and the target model's training corpus (wrong at
 //!   family-specific rates).
@@ -15,7 +16,9 @@
 pub mod benchmark;
 pub mod build;
 pub mod corpus;
+pub mod facts;
 pub mod families;
 pub mod oracle;
 pub mod policies;
+pub mod scoring;
 pub mod styles;

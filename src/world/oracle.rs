@@ -14,7 +14,8 @@
 
 use rand::Rng;
 
-use super::families::{Task, extract_answer};
+use super::families::Task;
+use super::scoring::extract_answer;
 use super::styles::{Style, filler, render};
 use crate::data::agents::{AgentError, Choice, RejectReason, Reviser, Revision, Verdict, Judge};
 use crate::data::seed;
