@@ -79,7 +79,7 @@ pub struct ContrastStats {
     pub mean_levenshtein: f64,
 }
 
-/// Mean Jaccard and Levenshtein over `(chosen, rejected)` pairs, in parallel. Sums are
+/// Mean Jaccard and Levenshtein over `(chosen, rejected)` pairs, in parallel (both 0 for no pairs). Sums are
 /// reduced in input order, so the result does not depend on the number of threads.
 pub fn contrast_pairs(pairs: &[(&str, &str)]) -> ContrastStats {
     let per: Vec<(f64, usize)> = pairs
@@ -88,7 +88,8 @@ pub fn contrast_pairs(pairs: &[(&str, &str)]) -> ContrastStats {
         .collect();
     let n = per.len();
     if n == 0 {
-        return ContrastStats { pairs: 0, mean_jaccard: f64::NAN, mean_levenshtein: f64::NAN };
+        // Zero, not NaN: NaN does not survive a JSON manifest; `pairs: 0` says there was none.
+        return ContrastStats { pairs: 0, mean_jaccard: 0.0, mean_levenshtein: 0.0 };
     }
     let jac: f64 = per.iter().map(|p| p.0).sum();
     let lev: usize = per.iter().map(|p| p.1).sum();

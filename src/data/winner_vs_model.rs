@@ -25,7 +25,7 @@ pub struct WinnerVsModel {
     pub ties: usize,
     /// Judge replies that broke the format.
     pub rejected: usize,
-    /// `winner_better / compared` (NaN when nothing was compared).
+    /// `winner_better / compared` (0 when nothing was compared).
     pub fraction: f64,
     /// `model_better / compared`.
     pub model_fraction: f64,
@@ -56,8 +56,8 @@ pub fn winner_vs_model(
         model_better: 0,
         ties: 0,
         rejected: 0,
-        fraction: f64::NAN,
-        model_fraction: f64::NAN,
+        fraction: 0.0,
+        model_fraction: 0.0,
         suggested: String::new(),
     };
     for (t, own) in triples.iter().zip(&greedy) {
@@ -79,7 +79,7 @@ pub fn winner_vs_model(
             Err(e) => return Err(e),
         }
     }
-    let frac = |k: usize| if r.compared == 0 { f64::NAN } else { k as f64 / r.compared as f64 };
+    let frac = |k: usize| if r.compared == 0 { 0.0 } else { k as f64 / r.compared as f64 };
     r.fraction = frac(r.winner_better);
     r.model_fraction = frac(r.model_better);
     r.suggested = suggested_variant(r.winner_better, r.model_better).to_string();
