@@ -1,8 +1,9 @@
 //! Benchmark of the contrastiveness metrics at the paper's scale: 32K pairs of 2,000-character
-//! texts (each pair differs by about 10% scattered edits), bit-parallel Levenshtein on rayon's
-//! pool, against a plain O(n·m) dynamic programme timed on a sample and extrapolated.
+//! texts (by default each pair differs by 10% scattered edits; `EDIT_PERCENT` >= 100 makes the
+//! two texts independent, the worst case), bit-parallel Levenshtein on rayon's pool, against a
+//! plain O(n·m) dynamic programme timed on a sample and extrapolated.
 //!
-//!     CARGO_TARGET_DIR=/work/main/target cargo run --release --example bench_contrast [PAIRS] [CHARS]
+//!     CARGO_TARGET_DIR=/work/main/target cargo run --release --example bench_contrast [PAIRS] [CHARS] [EDIT_PERCENT]
 
 use std::time::Instant;
 
@@ -27,13 +28,18 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let pairs: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(32_000);
     let chars: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(2_000);
+    let edit_percent: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(10);
     let mut rng = seed::rng(1, "bench");
     let alphabet: Vec<char> = "abcdefghijklmnopqrstuvwxyz      .,é".chars().collect();
     let data: Vec<(String, String)> = (0..pairs)
         .map(|_| {
             let a: Vec<char> = (0..chars).map(|_| alphabet[rng.random_range(0..alphabet.len())]).collect();
+            if edit_percent >= 100 {
+                let b: String = (0..chars).map(|_| alphabet[rng.random_range(0..alphabet.len())]).collect();
+                return (a.into_iter().collect(), b);
+            }
             let mut b = a.clone();
-            for _ in 0..chars / 10 {
+            for _ in 0..chars * edit_percent / 100 {
                 let i = rng.random_range(0..b.len());
                 match rng.random_range(0..3) {
                     0 => b[i] = alphabet[rng.random_range(0..alphabet.len())],
@@ -46,6 +52,17 @@ fn main() {
         .collect();
     let refs: Vec<(&str, &str)> = data.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     let threads = rayon::current_num_threads();
+    use rayon::prelude::*;
+    let t = Instant::now();
+    let full: usize =
+        refs.par_iter().map(|(a, b)| rapidfuzz::distance::levenshtein::distance(a.chars(), b.chars())).sum();
+    println!("rapidfuzz full band: {:.2} s (mean {:.1})", t.elapsed().as_secs_f64(), full as f64 / pairs as f64);
+    let t = Instant::now();
+    let lev: usize = refs.par_iter().map(|(a, b)| levenshtein_chars(a, b)).sum();
+    println!("Levenshtein alone: {:.2} s (mean {:.1})", t.elapsed().as_secs_f64(), lev as f64 / pairs as f64);
+    let t = Instant::now();
+    let jac: f64 = refs.par_iter().map(|(a, b)| apogrid::data::contrast::jaccard_percent(a, b)).sum();
+    println!("Jaccard alone: {:.2} s (mean {:.2} %)", t.elapsed().as_secs_f64(), jac / pairs as f64);
     let t = Instant::now();
     let stats = contrast_pairs(&refs);
     let fast = t.elapsed().as_secs_f64();

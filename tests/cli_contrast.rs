@@ -69,3 +69,25 @@ fn errors_name_the_file_and_line() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8(out.stderr).unwrap().contains("/nonexistent/x.jsonl"));
 }
+
+#[test]
+fn agrees_with_the_manifest_of_a_world_dataset() {
+    use apogrid::data::builders::BuilderKind;
+    use apogrid::data::dataset::write_dir;
+    use apogrid::world::build::{WorldDataConfig, build_world_dataset};
+    use apogrid::world::policies::RulePolicy;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = WorldDataConfig::new(3, 120);
+    // All pairs in train.jsonl, so the file holds every pair the manifest measured.
+    config.heldout = 0;
+    let d = build_world_dataset(BuilderKind::Clair, &config, &mut RulePolicy::target_standin(), None).unwrap();
+    write_dir(dir.path(), &d).unwrap();
+    let train = dir.path().join("train.jsonl");
+    let out = apogrid(&["contrast", "--json", train.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["pairs"].as_u64(), Some(d.manifest.contrast.pairs as u64));
+    assert_eq!(v["mean_jaccard_percent"].as_f64(), Some(d.manifest.contrast.mean_jaccard));
+    assert_eq!(v["mean_levenshtein_chars"].as_f64(), Some(d.manifest.contrast.mean_levenshtein));
+}

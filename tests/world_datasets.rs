@@ -2,57 +2,39 @@
 //! (until the tiny Llama is wired in): Table 1 and the winners-vs-model check, determinism per
 //! seed. Run with `--nocapture` to see the table.
 
-use apogrid::data::agents::Generator;
-use apogrid::data::builders::{self, BuildOptions, BuilderKind, Built};
+use apogrid::data::builders::BuilderKind;
 use apogrid::data::dataset::{Dataset, write_dir};
-use apogrid::data::winner_vs_model::winner_vs_model;
-use apogrid::world::corpus::preference_prompts;
-use apogrid::world::oracle::{OracleJudge, OracleReviser};
-use apogrid::world::policies::{RulePolicy, StrongerModel};
+use apogrid::world::build::{WorldDataConfig, build_world_dataset};
+use apogrid::world::policies::RulePolicy;
 
 fn build_all(seed: u64, n: usize) -> Vec<Dataset> {
-    let prompts = preference_prompts(seed, n);
+    let mut config = WorldDataConfig::new(seed, n);
+    config.heldout = 50;
     let mut target = RulePolicy::target_standin();
-    let mut judge = OracleJudge { seed };
-    let opts = |k| BuildOptions::new(k, seed);
-    let built: Vec<Built> = vec![
-        builders::clair(&prompts, &mut target, &mut OracleReviser, &opts(BuilderKind::Clair)).unwrap(),
-        builders::judge_on_policy(&prompts, &mut target, &mut judge, &opts(BuilderKind::JudgeOnPolicy)).unwrap(),
-        {
-            let (mut weak, mut noisy) = (RulePolicy::weak_checkpoint(), RulePolicy::noisy_rules());
-            let mut pool: Vec<&mut dyn Generator> = vec![&mut weak, &mut noisy];
-            builders::judge_off_policy(&prompts, &mut pool, &mut judge, &opts(BuilderKind::JudgeOffPolicy)).unwrap()
-        },
-        builders::stronger_preferred(&prompts, &mut target, &mut StrongerModel, &opts(BuilderKind::StrongerPreferred))
-            .unwrap(),
-    ];
-    built
-        .into_iter()
-        .map(|b| {
-            let mut d = Dataset::from_built(b, 50, seed);
-            let all: Vec<_> = d.train.iter().chain(&d.heldout).cloned().collect();
-            d.manifest.winner_vs_model = Some(winner_vs_model(&all, &mut target, &mut judge, seed, None).unwrap());
-            d
-        })
-        .collect()
+    BuilderKind::ALL.iter().map(|&k| build_world_dataset(k, &config, &mut target, None).unwrap()).collect()
 }
 
 #[test]
 fn table1_on_the_world_with_stand_ins() {
     let sets = build_all(17, 700);
-    println!("{:<20} {:>5} {:>8} {:>8} {:>12} {:>9} {:>9}", "dataset", "pairs", "Jaccard", "Leven.", "dropped", "w>model", "variant");
+    println!(
+        "{:<20} {:>5} {:>8} {:>8} {:>12} {:>8} {:>8} {:>9}",
+        "dataset", "pairs", "Jaccard", "Leven.", "dropped", "w>model", "model>w", "variant"
+    );
     for d in &sets {
         let m = &d.manifest;
         let w = m.winner_vs_model.as_ref().unwrap();
         println!(
-            "{:<20} {:>5} {:>8.2} {:>8.1} {:>12} {:>9.3} {:>9}",
+            "{:<20} {:>5} {:>8.2} {:>8.1} {:>12} {:>8.3} {:>8.3} {:>9}",
             m.builder, m.contrast.pairs, m.contrast.mean_jaccard, m.contrast.mean_levenshtein,
-            format!("{}/{}", m.filters.dropped(), m.filters.considered), w.fraction, w.suggested
+            format!("{}/{}", m.filters.dropped(), m.filters.considered), w.fraction, w.model_fraction, w.suggested
         );
         println!("    {}", m.filters.summary());
         assert_eq!(m.filters.considered, 700);
         assert_eq!(m.heldout, 50);
         assert_eq!(m.train + m.heldout, m.filters.kept);
+        let t = &d.train[0];
+        println!("    e.g. {:?}\n      chosen   {:?}\n      rejected {:?}", t.prompt, t.chosen, t.rejected);
     }
     let by = |k: BuilderKind| sets.iter().find(|d| d.manifest.builder == k.as_str()).unwrap();
     let clair = &by(BuilderKind::Clair).manifest;
@@ -61,11 +43,19 @@ fn table1_on_the_world_with_stand_ins() {
         assert!(clair.contrast.mean_jaccard > o.contrast.mean_jaccard, "{other:?}");
         assert!(clair.contrast.mean_levenshtein < o.contrast.mean_levenshtein, "{other:?}");
     }
-    let frac = |k| by(k).manifest.winner_vs_model.as_ref().unwrap().fraction;
-    assert!(frac(BuilderKind::JudgeOffPolicy) < 0.5, "off-policy winners are mostly worse than the target's own answers");
-    assert!(frac(BuilderKind::Clair) > 0.5 && frac(BuilderKind::StrongerPreferred) > 0.5);
-    // Every CLAIR pair has a right winner: the oracle fixed the answer.
-    assert!(by(BuilderKind::Clair).train.iter().all(|t| t.metadata.chosen_model.as_deref() == Some("world-oracle")));
+    let w = |k| by(k).manifest.winner_vs_model.clone().unwrap();
+    let off = w(BuilderKind::JudgeOffPolicy);
+    assert!(off.model_fraction > off.fraction, "off-policy winners are mostly worse than the target's own answers");
+    assert_eq!(off.suggested, "apo_down");
+    for k in [BuilderKind::Clair, BuilderKind::StrongerPreferred] {
+        assert_eq!(w(k).suggested, "apo_zero", "{k:?}");
+    }
+    // Every CLAIR winner is right (the oracle fixed the answer) and the loser is the target's.
+    for t in &by(BuilderKind::Clair).train {
+        let task = apogrid::world::families::Task::parse(&t.prompt).unwrap();
+        assert!(task.exact(&t.chosen), "{t:?}");
+        assert_eq!(t.metadata.rejected_model.as_deref(), Some("world-target-standin"));
+    }
 }
 
 #[test]

@@ -461,7 +461,9 @@ mod tests {
         ];
         let r = winner_vs_model(&triples, &mut FnGen("m", sampler), &mut Longer::default(), 1, None).unwrap();
         assert_eq!((r.compared, r.winner_better, r.model_better, r.ties), (4, 1, 1, 2));
-        assert_eq!(r.fraction, 0.25);
-        assert_eq!(r.suggested, "apo_down");
+        assert_eq!((r.fraction, r.model_fraction), (0.25, 0.25));
+        assert_eq!(r.suggested, "apo_down", "a tie between better and worse is not better");
+        let r = winner_vs_model(&triples[..1], &mut FnGen("m", sampler), &mut Longer::default(), 1, None).unwrap();
+        assert_eq!(r.suggested, "apo_zero");
     }
 }

@@ -6,7 +6,8 @@
 //! O(⌈m/64⌉·n) word operations), and pairs run in parallel on rayon's pool. 32K pairs of
 //! 2,000-character texts take seconds (`examples/bench_contrast.rs`).
 
-use std::collections::HashSet;
+use std::borrow::Cow;
+use std::cmp::Ordering;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -16,18 +17,56 @@ use super::triple::PreferenceTriple;
 /// Jaccard similarity in percent of the sets of lower-cased whitespace-separated words.
 /// Two texts without words are identical: 100.
 pub fn jaccard_percent(a: &str, b: &str) -> f64 {
-    let set = |s: &str| -> HashSet<String> { s.split_whitespace().map(str::to_lowercase).collect() };
-    let (sa, sb) = (set(a), set(b));
-    let union = sa.union(&sb).count();
+    let (sa, sb) = (word_set(a), word_set(b));
+    // Both sets are sorted: count the intersection by merging.
+    let (mut i, mut j, mut common) = (0, 0, 0);
+    while i < sa.len() && j < sb.len() {
+        match sa[i].cmp(&sb[j]) {
+            Ordering::Less => i += 1,
+            Ordering::Greater => j += 1,
+            Ordering::Equal => {
+                common += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let union = sa.len() + sb.len() - common;
     if union == 0 {
         return 100.0;
     }
-    sa.intersection(&sb).count() as f64 / union as f64 * 100.0
+    common as f64 / union as f64 * 100.0
+}
+
+/// The sorted, deduplicated lower-cased words of `s` (borrowed where already lower case: a
+/// sorted vector is about twice as fast as a `HashSet<String>` on 2,000-character texts).
+fn word_set(s: &str) -> Vec<Cow<'_, str>> {
+    let mut words: Vec<Cow<'_, str>> = s
+        .split_whitespace()
+        .map(|w| if w.chars().any(char::is_uppercase) { Cow::Owned(w.to_lowercase()) } else { Cow::Borrowed(w) })
+        .collect();
+    words.sort_unstable();
+    words.dedup();
+    words
 }
 
 /// Levenshtein distance in Unicode scalar values (characters, not bytes).
+///
+/// Always exact. Preference pairs are often similar, so it first tries two narrow Ukkonen
+/// bands (distance at most 31: one machine word per character; at most `len/8`: a quarter of
+/// the blocks) and only then runs the full blocked algorithm: at most ~1.3x the full cost for
+/// unrelated texts, about a quarter of it for texts within 12% of each other.
 pub fn levenshtein_chars(a: &str, b: &str) -> usize {
-    rapidfuzz::distance::levenshtein::distance(a.chars(), b.chars())
+    use rapidfuzz::distance::levenshtein::{Args, distance, distance_with_args};
+    let longest = a.len().max(b.len()); // bytes >= chars: a safe upper bound for the bands
+    for cutoff in [31, longest / 8] {
+        if cutoff >= 31 && cutoff < longest {
+            if let Some(d) = distance_with_args(a.chars(), b.chars(), &Args::default().score_cutoff(cutoff)) {
+                return d;
+            }
+        }
+    }
+    distance(a.chars(), b.chars())
 }
 
 /// Table 1 numbers for one dataset.
@@ -40,7 +79,7 @@ pub struct ContrastStats {
     pub mean_levenshtein: f64,
 }
 
-/// Mean Jaccard and Levenshtein over `(chosen, rejected)` pairs, in parallel. Sums are
+/// Mean Jaccard and Levenshtein over `(chosen, rejected)` pairs, in parallel (both 0 for no pairs). Sums are
 /// reduced in input order, so the result does not depend on the number of threads.
 pub fn contrast_pairs(pairs: &[(&str, &str)]) -> ContrastStats {
     let per: Vec<(f64, usize)> = pairs
@@ -49,7 +88,8 @@ pub fn contrast_pairs(pairs: &[(&str, &str)]) -> ContrastStats {
         .collect();
     let n = per.len();
     if n == 0 {
-        return ContrastStats { pairs: 0, mean_jaccard: f64::NAN, mean_levenshtein: f64::NAN };
+        // Zero, not NaN: NaN does not survive a JSON manifest; `pairs: 0` says there was none.
+        return ContrastStats { pairs: 0, mean_jaccard: 0.0, mean_levenshtein: 0.0 };
     }
     let jac: f64 = per.iter().map(|p| p.0).sum();
     let lev: usize = per.iter().map(|p| p.1).sum();
@@ -96,6 +136,45 @@ mod tests {
         b.remove(129);
         let b: String = b.into_iter().collect();
         assert_eq!(levenshtein_chars(&a, &b), 3);
+    }
+
+    /// Textbook O(n·m) dynamic programme over chars.
+    fn naive(a: &str, b: &str) -> usize {
+        let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+        let mut prev: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.iter().enumerate() {
+            let mut cur = vec![i + 1; b.len() + 1];
+            for (j, cb) in b.iter().enumerate() {
+                cur[j + 1] = (prev[j] + usize::from(ca != cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            }
+            prev = cur;
+        }
+        prev[b.len()]
+    }
+
+    #[test]
+    fn banded_levenshtein_matches_the_textbook_algorithm() {
+        use rand::Rng;
+        let mut rng = crate::data::seed::rng(4, "lev");
+        let alphabet: Vec<char> = "ab cdé€".chars().collect();
+        for len in [5, 40, 70, 200, 700] {
+            for edits in [0, 1, 3, len / 10, len / 3, len] {
+                let a: Vec<char> = (0..len).map(|_| alphabet[rng.random_range(0..alphabet.len())]).collect();
+                let mut b = a.clone();
+                for _ in 0..edits {
+                    let i = rng.random_range(0..=b.len().saturating_sub(1));
+                    match rng.random_range(0..3) {
+                        0 if !b.is_empty() => b[i] = alphabet[rng.random_range(0..alphabet.len())],
+                        1 if !b.is_empty() => {
+                            b.remove(i);
+                        }
+                        _ => b.insert(i, 'z'),
+                    }
+                }
+                let (a, b): (String, String) = (a.into_iter().collect(), b.into_iter().collect());
+                assert_eq!(levenshtein_chars(&a, &b), naive(&a, &b), "len {len}, edits {edits}");
+            }
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The filters every build applies (SPEC.md section 1, "Filtering"), in this order:
-//! `format` (the reviser or judge broke the reply format: counted by the builders),
+//! `format` (the reviser or judge broke the reply format or could not handle the prompt:
+//! counted by the builders),
 //! `empty` (either output blank), `identical` (the two outputs equal after trimming) and
 //! `length_ratio` (a revision whose length changed too much). Each dropped item is counted
 //! under the first filter that dropped it; the counts go into the manifest and the run's output.
@@ -84,7 +85,8 @@ impl FilterCounts {
         }
     }
 
-    /// Counts one considered item dropped because an agent's reply broke the format.
+    /// Counts one considered item dropped because an agent rejected it: its reply broke the
+    /// format, or it could not handle the prompt ([`super::agents::RejectReason`]).
     pub fn record_format(&mut self) {
         self.considered += 1;
         self.format += 1;

@@ -1,10 +1,14 @@
 //! Are a dataset's winners better than the target model's own answers? (SPEC.md section 5.)
 //!
 //! For each triple the judge compares `y_w` with the target's greedy answer to the same prompt
-//! (seeded presentation order). The fraction of winners that score strictly higher decides the
-//! anchor: above one half the winners pull the model up (`apo_zero`), otherwise the model is
-//! better than its winners (`apo_down`). Identical texts, and equal scores where the judge has
-//! scores, are ties and do not count as higher.
+//! (seeded presentation order) and the report gives the fraction of winners that score strictly
+//! higher. Identical texts, and equal scores where the judge has scores, are ties.
+//!
+//! The suggested anchor follows the paper's rule (winners better than the model: `apo_zero`;
+//! worse: `apo_down`) by comparing the two strict counts, ties left out: `apo_zero` when winners
+//! beat the model more often than the model beats them. A plain "fraction > 1/2" would call a
+//! dataset whose winners are never worse, but tie half the time (a correct answer revised only
+//! where it was wrong), worse than the model.
 
 use serde::{Deserialize, Serialize};
 
@@ -21,15 +25,17 @@ pub struct WinnerVsModel {
     pub ties: usize,
     /// Judge replies that broke the format.
     pub rejected: usize,
-    /// `winner_better / compared` (NaN when nothing was compared).
+    /// `winner_better / compared` (0 when nothing was compared).
     pub fraction: f64,
-    /// `apo_zero` when `fraction > 0.5`, else `apo_down`.
+    /// `model_better / compared`.
+    pub model_fraction: f64,
+    /// `apo_zero` when `winner_better > model_better`, else `apo_down`.
     pub suggested: String,
 }
 
-/// The objective variant a winner-better fraction calls for.
-pub fn suggested_variant(fraction: f64) -> &'static str {
-    if fraction > 0.5 { "apo_zero" } else { "apo_down" }
+/// The anchor the counts call for: `apo_zero` when winners beat the model more often than not.
+pub fn suggested_variant(winner_better: usize, model_better: usize) -> &'static str {
+    if winner_better > model_better { "apo_zero" } else { "apo_down" }
 }
 
 /// Compares the winners of (up to `limit`) triples with the target's greedy answers.
@@ -50,7 +56,8 @@ pub fn winner_vs_model(
         model_better: 0,
         ties: 0,
         rejected: 0,
-        fraction: f64::NAN,
+        fraction: 0.0,
+        model_fraction: 0.0,
         suggested: String::new(),
     };
     for (t, own) in triples.iter().zip(&greedy) {
@@ -72,7 +79,9 @@ pub fn winner_vs_model(
             Err(e) => return Err(e),
         }
     }
-    r.fraction = if r.compared == 0 { f64::NAN } else { r.winner_better as f64 / r.compared as f64 };
-    r.suggested = suggested_variant(r.fraction).to_string();
+    let frac = |k: usize| if r.compared == 0 { 0.0 } else { k as f64 / r.compared as f64 };
+    r.fraction = frac(r.winner_better);
+    r.model_fraction = frac(r.model_better);
+    r.suggested = suggested_variant(r.winner_better, r.model_better).to_string();
     Ok(r)
 }

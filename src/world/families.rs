@@ -15,21 +15,16 @@
 //! fixed seed. A task can be recovered from its prompt text ([`Task::parse`]), which is how the
 //! oracle "knows the answers" to any prompt of this world.
 //!
-//! Scoring a free-form response: [`extract_answer`] finds the text after the last
-//! `answer is` / `answer:` / `answer =` marker; [`Task::exact`] compares it, normalised, with
-//! the canonical answer (the benchmark score); [`Task::quality`] is a graded score in [0, 1]
-//! for judging: `0.8 * correctness + 0.2 * form`, where a wrong answer earns partial credit of
-//! at most 0.5 (closeness of numbers or strings) and form rewards a marker and a sane length.
+//! The scorers (exact match for the benchmark, graded quality for the judge) are in
+//! [`super::scoring`]; the fact table in [`super::facts`].
 
-use std::ops::Range;
-use std::sync::OnceLock;
 
 use rand::Rng;
-use rand::seq::{IndexedRandom, SliceRandom};
+use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::data::seed;
+pub use super::facts::{FactTable, facts};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -155,7 +150,8 @@ const LANGUAGE_TEMPLATES: [(&str, &str); 3] = [
     ("Which language do people speak in ", "?"),
     ("Name the language of ", "."),
 ];
-const REVERSE_TEMPLATES: [(&str, &str); 2] = [("Reverse the word '", "'."), ("Spell '", "' backwards.")];
+const REVERSE_TEMPLATES: [(&str, &str); 3] =
+    [("Reverse the word '", "'."), ("Spell '", "' backwards."), ("Write '", "' in reverse.")];
 const SORT_TEMPLATES: [(&str, &str); 2] =
     [("Sort these letters: ", "."), ("Put these letters in order: ", ".")];
 const LETTERS_IN: (&str, &str) = ("How many letters are in '", "'?");
@@ -164,7 +160,7 @@ const BEFORE: (&str, &str, &str) = ("Does '", "' come before '", "' in the alpha
 const CHOICE_TEMPLATES: [(&str, &str); 2] = [("Which is ", "? "), ("Pick the ", ": ")];
 
 /// Common short English words (reverse, count, compare).
-pub const WORDS: [&str; 64] = [
+pub const WORDS: [&str; 100] = [
     "apple", "planet", "garden", "window", "river", "candle", "silver", "market", "pencil",
     "forest", "orange", "bridge", "cotton", "rocket", "summer", "winter", "button", "castle",
     "dragon", "finger", "guitar", "hunter", "island", "jacket", "kitten", "ladder", "mirror",
@@ -172,7 +168,10 @@ pub const WORDS: [&str; 64] = [
     "banana", "cherry", "doctor", "engine", "flower", "ginger", "helmet", "insect", "jungle",
     "kettle", "lemon", "magnet", "number", "office", "parrot", "quartz", "ribbon", "sister",
     "ticket", "umpire", "velvet", "walnut", "bottle", "coffee", "letter", "summit", "puzzle",
-    "tomato",
+    "tomato", "anchor", "basket", "carpet", "desert", "easel", "fabric", "goblet", "harbor",
+    "iron", "jelly", "kernel", "lantern", "meadow", "napkin", "oyster", "pillow", "quiver",
+    "rafter", "shadow", "timber", "uncle", "vessel", "wagon", "yogurt", "zebra", "blanket",
+    "cabin", "dinner", "feather", "glove", "hollow", "marble", "nickel", "paddle", "saucer", "thimble",
 ];
 
 /// The categories of the multiple-choice family, with their members.
@@ -185,65 +184,7 @@ pub const CATEGORIES: [(&str, &str, [&str; 6]); 6] = [
     ("instrument", "an", ["piano", "violin", "drum", "flute", "guitar", "trumpet"]),
 ];
 
-/// The synthetic fact table: invented countries with a capital and a language.
-pub struct FactTable {
-    /// `(country, capital, language)`, in a fixed order.
-    pub rows: Vec<(String, String, String)>,
-}
-
-impl FactTable {
-    pub fn value(&self, entity: &str, relation: Relation) -> Option<&str> {
-        self.rows.iter().find(|r| r.0 == entity).map(|r| match relation {
-            Relation::Capital => r.1.as_str(),
-            Relation::Language => r.2.as_str(),
-        })
-    }
-    pub fn values(&self, relation: Relation) -> impl Iterator<Item = &str> {
-        self.rows.iter().map(move |r| match relation {
-            Relation::Capital => r.1.as_str(),
-            Relation::Language => r.2.as_str(),
-        })
-    }
-}
-
-/// The fixed fact table (40 rows, drawn once from a constant seed; never from the run seed).
-pub fn facts() -> &'static FactTable {
-    static TABLE: OnceLock<FactTable> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        const SYL: [&str; 20] = [
-            "ka", "lo", "mi", "ra", "te", "zu", "vo", "pel", "dor", "sha", "ni", "bex", "qua",
-            "fen", "gri", "tal", "mor", "vin", "sel", "ob",
-        ];
-        let mut rng = seed::rng(0x00FA_C7AB, "world/facts");
-        let mut used = std::collections::BTreeSet::new();
-        let mut word = |rng: &mut ChaCha8Rng, n: usize, ends: &[&str]| -> String {
-            loop {
-                let mut w: String = (0..n).map(|_| *SYL.choose(rng).unwrap_or(&"ka")).collect();
-                w.push_str(ends.choose(rng).unwrap_or(&""));
-                let w = capitalize(&w);
-                if used.insert(w.clone()) {
-                    return w;
-                }
-            }
-        };
-        let rows = (0..40)
-            .map(|_| {
-                let country = word(&mut rng, 2, &["ia", "ar", "and", "ovia"]);
-                let capital = word(&mut rng, 2, &["ton", "burg", "ka", "mere"]);
-                let language = word(&mut rng, 1, &["ish", "ese", "ic"]);
-                (country, capital, language)
-            })
-            .collect();
-        FactTable { rows }
-    })
-}
-
-fn capitalize(s: &str) -> String {
-    let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
-}
-
-fn letter(i: usize) -> char {
+pub(crate) fn letter(i: usize) -> char {
     (b'A' + i as u8) as char
 }
 
@@ -327,7 +268,7 @@ impl Task {
             }
             Family::Reverse => {
                 let word = WORDS[pick(rng, WORDS.len())].to_string();
-                let (pre, post) = REVERSE_TEMPLATES[pick(rng, 2)];
+                let (pre, post) = REVERSE_TEMPLATES[pick(rng, REVERSE_TEMPLATES.len())];
                 (format!("{pre}{word}{post}"), Detail::Reverse { word })
             }
             Family::Sort => {
@@ -374,104 +315,6 @@ impl Task {
         };
         Some(Task { family, prompt: prompt.to_string(), answer, detail })
     }
-
-    /// Normalises an answer for comparison: lower case, outer quotes and periods removed,
-    /// whitespace collapsed; sort answers ignore commas; a choice answer given as its option's
-    /// word counts as that option's letter.
-    pub fn normalize(&self, raw: &str) -> String {
-        let mut s = raw.to_lowercase();
-        if self.family == Family::Sort {
-            s = s.replace(',', " ");
-        }
-        let s = s.trim().trim_matches(|c: char| c == '.' || c == '!' || c == '\'' || c == '"' || c.is_whitespace());
-        let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
-        if let Detail::Choice { options, .. } = &self.detail {
-            let mut cs = s.chars();
-            if let Some(c @ 'a'..='d') = cs.next() {
-                if cs.next().is_none_or(|n| !n.is_alphanumeric()) {
-                    return c.to_string();
-                }
-            }
-            if let Some(i) = options.iter().position(|o| *o == s) {
-                return letter(i).to_ascii_lowercase().to_string();
-            }
-        }
-        s
-    }
-
-    /// The normalised answer a response gives, if it gives one.
-    pub fn extracted(&self, response: &str) -> Option<String> {
-        extract_answer(response).map(|r| self.normalize(&response[r]))
-    }
-
-    /// Benchmark score: does the response's extracted answer equal the canonical one?
-    pub fn exact(&self, response: &str) -> bool {
-        self.extracted(response).is_some_and(|a| a == self.normalize(&self.answer))
-    }
-
-    /// Graded quality in [0, 1] for the judge (see the module doc).
-    pub fn quality(&self, response: &str) -> f64 {
-        let want = self.normalize(&self.answer);
-        let correctness = match self.extracted(response) {
-            None => 0.0,
-            Some(got) if got == want => 1.0,
-            Some(got) => 0.5 * self.closeness(&got, &want),
-        };
-        let len = response.trim().chars().count();
-        let form = 0.5 * f64::from(extract_answer(response).is_some() as u8)
-            + 0.5 * f64::from((8..=160).contains(&len) as u8);
-        0.8 * correctness + 0.2 * form
-    }
-
-    /// Closeness in [0, 1] of a wrong answer to the right one (partial credit).
-    fn closeness(&self, got: &str, want: &str) -> f64 {
-        match self.family {
-            Family::Arithmetic | Family::Count => match (got.parse::<i64>(), want.parse::<i64>()) {
-                (Ok(g), Ok(w)) => (1.0 - (g - w).abs() as f64 / w.abs().max(1) as f64).max(0.0),
-                _ => 0.0,
-            },
-            Family::Compare | Family::Choice => 0.0,
-            Family::Facts | Family::Reverse | Family::Sort => {
-                let d = crate::data::contrast::levenshtein_chars(got, want) as f64;
-                let n = got.chars().count().max(want.chars().count()).max(1) as f64;
-                1.0 - d / n
-            }
-        }
-    }
-
-    /// The text a response states next to its answer: the option's word for a choice answer
-    /// (`B` -> `fox`), the answer itself otherwise. `answer` is canonical or as written.
-    pub fn stated(&self, answer: &str) -> String {
-        if let Detail::Choice { options, .. } = &self.detail {
-            let n = self.normalize(answer);
-            if let Some(i) = "abcd".find(n.as_str()).filter(|_| n.len() == 1) {
-                return options[i].clone();
-            }
-        }
-        answer.to_string()
-    }
-}
-
-/// The byte range of the answer a response gives: the text after the last marker
-/// (`answer is`, `answer:`, `answer =`, any case) up to the end of its line, without surrounding
-/// spaces, a final period or quotes. `None` when there is no marker or nothing after it.
-pub fn extract_answer(response: &str) -> Option<Range<usize>> {
-    let lower = response.to_ascii_lowercase();
-    let (pos, marker) = ["answer is", "answer:", "answer ="]
-        .iter()
-        .filter_map(|m| lower.rfind(m).map(|p| (p, *m)))
-        .max_by_key(|(p, _)| *p)?;
-    let start = pos + marker.len();
-    let end = response[start..].find('\n').map_or(response.len(), |e| start + e);
-    let span = &response[start..end];
-    let trimmed_start = span.len() - span.trim_start().len();
-    let inner = span.trim().trim_end_matches(['.', '!']).trim_matches(['\'', '"']).trim();
-    if inner.is_empty() {
-        return None;
-    }
-    // Locate `inner` inside the span (after leading spaces and quotes).
-    let offset = span[trimmed_start..].find(inner)? + trimmed_start;
-    Some(start + offset..start + offset + inner.len())
 }
 
 fn join_chars(cs: &[char]) -> String {
@@ -590,6 +433,7 @@ fn parse_detail(p: &str) -> Option<Detail> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::seed;
 
     #[test]
     fn generated_tasks_parse_back_and_stay_short() {
@@ -618,38 +462,5 @@ mod tests {
         assert_eq!(ans("How many times does 'a' appear in 'banana'?"), "3");
         assert_eq!(ans("How many letters are in 'banana'?"), "6");
         assert_eq!(facts().rows.len(), 40);
-    }
-
-    #[test]
-    fn extraction_exact_match_and_graded_quality() {
-        let t = Task::parse("What is 23 plus 41?").unwrap();
-        assert_eq!(extract_answer("23 plus 41 is 64. The answer is 64."), Some(32..34));
-        assert!(t.exact("23 plus 41 is 64. The answer is 64."));
-        assert!(t.exact("Sure!\nFinal answer: 64"));
-        assert!(!t.exact("The answer is 65."));
-        assert!(!t.exact("64"), "no marker, no extracted answer");
-        // Graded: right > off by one > far off > no answer.
-        let (right, near, far, none) = (
-            t.quality("23 plus 41 is 64. The answer is 64."),
-            t.quality("23 plus 41 is 65. The answer is 65."),
-            t.quality("23 plus 41 is 640. The answer is 640."),
-            t.quality("64"),
-        );
-        assert_eq!(right, 1.0);
-        assert!(right > near && near > far && far > none, "{right} {near} {far} {none}");
-        assert!((0.0..=1.0).contains(&none));
-
-        let c = Task::parse("Which is an animal? A) saw B) fox C) pear D) bus").unwrap();
-        assert!(c.exact("I pick fox. The answer is B."));
-        assert!(c.exact("The answer is B) fox"));
-        assert!(c.exact("answer: fox"));
-        assert!(!c.exact("The answer is A."));
-        assert_eq!(c.stated("B"), "fox");
-
-        let s = Task::parse("Sort these letters: d b a c.").unwrap();
-        assert!(s.exact("The answer is a, b, c, d."));
-        let r = Task::parse("Spell 'planet' backwards.").unwrap();
-        assert!(r.exact("The answer is 'tenalp'."));
-        assert!(r.quality("The answer is tenapl.") > r.quality("The answer is xyz."));
     }
 }

@@ -4,16 +4,19 @@
 //! the wrong answer, where the response states it (after the answer marker, and the last
 //! mention of the same wrong answer before it, e.g. `23 plus 41 is 65. The answer is 65.` ->
 //! `23 plus 41 is 64. The answer is 64.`). A response without an answer marker gets
-//! ` The answer is X.` appended; an empty one gets a fresh target-style answer. A right answer
-//! is returned unchanged (the builder's `identical` filter then drops the pair).
+//! ` The answer is X.` appended; an empty one gets a fresh target-style answer. Like the paper's
+//! reviser, which makes answers "clearer", it also drops a filler opening (`Okay. `,
+//! `Let me think. `), the one stylistic flaw the graded quality knows. A right answer without
+//! filler is returned unchanged (the builder's `identical` filter then drops the pair).
 //!
 //! [`OracleJudge`] prefers the output with the higher graded quality ([`Task::quality`]); a tie
 //! is broken by a coin seeded from the judge's seed, the prompt and both texts.
 
 use rand::Rng;
 
-use super::families::{Task, extract_answer};
-use super::styles::{Style, render};
+use super::families::Task;
+use super::scoring::extract_answer;
+use super::styles::{Style, filler, render};
 use crate::data::agents::{AgentError, Choice, RejectReason, Reviser, Revision, Verdict, Judge};
 use crate::data::seed;
 
@@ -32,24 +35,36 @@ impl Reviser for OracleReviser {
 
     fn revise(&mut self, prompt: &str, losing: &str) -> Result<Revision, AgentError> {
         let task = task_of(prompt)?;
+        let mut revision = self.fix_answer(&task, losing);
+        if let Some(f) = filler(&revision.text) {
+            revision.text = revision.text[f.len()..].to_string();
+            revision.reasoning.push_str(" Drop the filler opening.");
+        }
+        Ok(revision)
+    }
+}
+
+impl OracleReviser {
+    /// Corrects the answer where the response states it, changing nothing else.
+    fn fix_answer(&self, task: &Task, losing: &str) -> Revision {
         let right = task.answer.clone();
         let Some(span) = extract_answer(losing) else {
             if losing.trim().is_empty() {
-                let text = render(Style::Target, &task, &right, None);
-                return Ok(Revision { text, reasoning: "The solution is empty; answer it.".into() });
+                let text = render(Style::Target, task, &right, None);
+                return Revision { text, reasoning: "The solution is empty; answer it.".into() };
             }
             let text = format!("{} The answer is {right}.", losing.trim_end());
-            return Ok(Revision { text, reasoning: "The solution never states its answer; state it.".into() });
+            return Revision { text, reasoning: "The solution never states its answer; state it.".into() };
         };
         let given = &losing[span.clone()];
         if task.normalize(given) == task.normalize(&right) {
-            return Ok(Revision { text: losing.to_string(), reasoning: "The solution is correct.".into() });
+            return Revision { text: losing.to_string(), reasoning: "The answer is correct.".into() };
         }
         // Fix the last earlier mention of the wrong answer, then the answer itself.
         let before = replace_last_word(&losing[..span.start], &task.stated(given), &task.stated(&right));
         let text = format!("{before}{right}{}", &losing[span.end..]);
         let reasoning = format!("The solution answers {given}, but the answer is {right}; fix only that.");
-        Ok(Revision { text, reasoning })
+        Revision { text, reasoning }
     }
 }
 
@@ -111,7 +126,9 @@ mod tests {
     #[test]
     fn revisions_are_minimal() {
         let p = "What is 23 plus 41?";
-        assert_eq!(revise(p, "Okay. 23 plus 41 is 65. The answer is 65."), "Okay. 23 plus 41 is 64. The answer is 64.");
+        assert_eq!(revise(p, "Okay. 23 plus 41 is 65. The answer is 65."), "23 plus 41 is 64. The answer is 64.");
+        assert_eq!(revise(p, "So 23 plus 41 gives 65. The answer is 65."), "So 23 plus 41 gives 64. The answer is 64.");
+        assert_eq!(revise(p, "Let me think. 23 plus 41 is 64. The answer is 64."), "23 plus 41 is 64. The answer is 64.");
         // The operand 23 is not touched even when the wrong answer equals it.
         assert_eq!(revise(p, "23 plus 41 is 23. The answer is 23."), "23 plus 41 is 64. The answer is 64.");
         let c = "Which is an animal? A) saw B) fox C) pear D) bus";

@@ -22,8 +22,17 @@ pub enum Style {
     Terse,
 }
 
-/// Lead-ins of the target style (the first is the most common).
+/// Lead-ins of the target style (the first, none, is a greedy decoder's favourite).
 const LEAD_INS: [&str; 3] = ["", "Let me think. ", "Okay. "];
+
+/// Filler openings (the target's lead-ins, the terse style's `ok so `): they make an answer
+/// less clear, so the graded quality docks them a little and the oracle reviser removes them.
+pub const FILLERS: [&str; 3] = ["Let me think. ", "Okay. ", "ok so "];
+
+/// The filler an answer opens with, if any.
+pub fn filler(text: &str) -> Option<&'static str> {
+    FILLERS.iter().copied().find(|f| text.starts_with(f))
+}
 
 /// Renders `answer` (canonical form; it may be wrong) for `task` in `style`, choosing a variant
 /// with `rng`. `variant_rng = None` picks the first variant (a greedy decoder's favourite).
