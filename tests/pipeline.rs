@@ -1,0 +1,145 @@
+//! The whole pipeline on a very small grid: a rerun is a no-op, an added row runs only the new
+//! cells, a failing cell does not stop the others, and a run killed (SIGKILL) at any moment
+//! resumes to exactly the results of an uninterrupted run.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_apogrid");
+
+fn grid(dir: &Path, extra: &str) -> PathBuf {
+    let text = format!(
+        r#"
+[grid]
+name = "pipe"
+seed = 3
+store = "{store}"
+results = "{results}"
+[model]
+spec = "tiny"
+[model.pretrain]
+examples = 96
+epochs = 1
+learning_rate = 2e-3
+batch_size = 32
+[prompts]
+source = "world"
+count = 24
+[agents.sampling]
+max_new_tokens = 24
+[train]
+epochs = 2
+learning_rate = 1e-3
+batch_size = 8
+micro_batch_size = 4
+max_prompt_tokens = 64
+max_response_tokens = 32
+[eval]
+count = 14
+max_new_tokens = 24
+heldout_pairs = 4
+[[dataset]]
+name = "clair"
+builder = "clair"
+[[objective]]
+name = "dpo"
+kind = "dpo"
+{extra}
+"#,
+        store = dir.join("store").display(),
+        results = dir.join("results").display(),
+    );
+    let path = dir.join("grid.toml");
+    std::fs::write(&path, text).expect("write grid");
+    path
+}
+
+fn run(grid: &Path, extra: &[&str]) -> Output {
+    Command::new(BIN).arg("run").arg(grid).arg("--quiet").args(extra).output().expect("run apogrid")
+}
+
+fn summary(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).lines().find(|l| l.contains("tasks ran")).unwrap_or_default().to_string()
+}
+
+/// `id -> eval.json` for every finished evaluation in a store.
+fn evals(store: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for entry in std::fs::read_dir(store).expect("store").flatten() {
+        let task = entry.path().join("task.json");
+        let Ok(text) = std::fs::read_to_string(&task) else { continue };
+        let v: serde_json::Value = serde_json::from_str(&text).expect("task.json");
+        if v["kind"] == "eval" {
+            let eval = std::fs::read_to_string(entry.path().join("eval.json")).expect("eval.json");
+            out.insert(v["id"].as_str().expect("id").to_string(), eval);
+        }
+    }
+    out
+}
+
+#[test]
+fn rerun_is_a_no_op_and_new_rows_run_only_new_cells() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let g = grid(dir.path(), "");
+    // Everything but the reports (built elsewhere).
+    let first = run(&g, &["--only", "eval"]);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let again = run(&g, &["--only", "eval"]);
+    assert!(again.status.success());
+    assert!(summary(&again).starts_with("0 tasks ran"), "{}", summary(&again));
+
+    let g = grid(dir.path(), "[[objective]]\nname = \"apo_zero\"\nkind = \"apo_zero\"\n");
+    let added = run(&g, &["--only", "eval"]);
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    // One training run and its two epoch evaluations; nothing shared is redone.
+    assert!(summary(&added).starts_with("3 tasks ran"), "{}", summary(&added));
+}
+
+#[test]
+fn a_failing_cell_does_not_stop_the_others() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // An absurd learning rate blows this cell's weights up: its loss turns non-finite.
+    let g = grid(
+        dir.path(),
+        "[[objective]]\nname = \"apo_zero\"\nkind = \"apo_zero\"\n[[override]]\ndataset = \"clair\"\nobjective = \"apo_zero\"\nlearning_rate = 1e30\n",
+    );
+    let out = run(&g, &["--only", "eval"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("FAILED train/clair/apo_zero") && err.contains("non-finite loss"), "{err}");
+    let done = evals(&dir.path().join("store"));
+    assert!(done.contains_key("eval/clair/dpo/e02"), "the dpo cell finished: {:?}", done.keys());
+    let status = Command::new(BIN).arg("status").arg(&g).output().expect("status");
+    assert!(String::from_utf8_lossy(&status.stdout).contains("FAILED train/clair/apo_zero"));
+}
+
+#[test]
+fn a_killed_run_resumes_to_the_same_results() {
+    let whole = tempfile::tempdir().expect("tempdir");
+    let out = run(&grid(whole.path(), ""), &["--only", "eval"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let expected = evals(&whole.path().join("store"));
+
+    let killed = tempfile::tempdir().expect("tempdir");
+    let g = grid(killed.path(), "");
+    // Kill as soon as training has written resumable state, i.e. in the middle of the run.
+    let mut child = Command::new(BIN).arg("run").arg(&g).arg("--quiet").args(["--only", "eval"]).spawn().expect("spawn");
+    let partial = killed.path().join("store").join(".partial");
+    let clock = Instant::now();
+    loop {
+        let started = std::fs::read_dir(&partial)
+            .map(|d| d.flatten().any(|e| e.path().join("log.jsonl").exists()))
+            .unwrap_or(false);
+        if started || clock.elapsed() > Duration::from_secs(300) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("wait");
+    let resumed = run(&g, &["--only", "eval"]);
+    assert!(resumed.status.success(), "{}", String::from_utf8_lossy(&resumed.stderr));
+    assert_eq!(evals(&killed.path().join("store")), expected);
+}
