@@ -143,3 +143,39 @@ fn a_killed_run_resumes_to_the_same_results() {
     assert!(resumed.status.success(), "{}", String::from_utf8_lossy(&resumed.stderr));
     assert_eq!(evals(&killed.path().join("store")), expected);
 }
+
+/// `dataset/<name> -> train.jsonl + heldout.jsonl + manifest.json` of a store.
+fn datasets(store: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for entry in std::fs::read_dir(store).expect("store").flatten() {
+        let Ok(text) = std::fs::read_to_string(entry.path().join("task.json")) else { continue };
+        let v: serde_json::Value = serde_json::from_str(&text).expect("task.json");
+        if v["kind"] == "dataset" {
+            let mut bytes = Vec::new();
+            for f in ["train.jsonl", "heldout.jsonl", "manifest.json"] {
+                bytes.extend(std::fs::read(entry.path().join(f)).expect("dataset file"));
+            }
+            out.insert(v["id"].as_str().expect("id").to_string(), bytes);
+        }
+    }
+    out
+}
+
+#[test]
+fn the_same_seed_gives_byte_identical_datasets_and_another_seed_different_ones() {
+    let build = |seed: u64| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let g = grid(dir.path(), "[[dataset]]\nname = \"offp\"\nbuilder = \"judge_off_policy\"\n");
+        let text = std::fs::read_to_string(&g).expect("grid").replace("seed = 3", &format!("seed = {seed}"));
+        std::fs::write(&g, text).expect("grid");
+        let out = run(&g, &["--only", "datasets"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        datasets(&dir.path().join("store"))
+    };
+    let (a, b, c) = (build(3), build(3), build(4));
+    assert_eq!(a.len(), 2);
+    assert_eq!(a, b, "same seed, same bytes");
+    for (id, bytes) in &a {
+        assert_ne!(Some(bytes), c.get(id), "{id}: another seed gives another dataset");
+    }
+}
