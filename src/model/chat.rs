@@ -13,6 +13,8 @@
 
 use minijinja::{Environment, Error as JinjaError, ErrorKind, context};
 
+use super::tokenizer::{ChatFormat, TextTokenizer};
+
 #[derive(Debug, thiserror::Error)]
 pub enum ChatError {
     #[error("chat template ({origin}) does not compile: {msg}")]
@@ -71,6 +73,7 @@ impl ChatTemplate {
             turn_end: String::new(),
         };
         t.turn_end = t.find_turn_end()?;
+        t.render_prompt("Hi")?;
         Ok(t)
     }
 
@@ -112,9 +115,30 @@ impl ChatTemplate {
         &self.turn_end
     }
 
-    /// A response as it is scored or trained on: the answer followed by the end-of-turn text.
-    pub fn response_text(&self, response: &str) -> String {
+    /// A response as a finished turn's text: the answer followed by the end-of-turn text.
+    pub fn closed_response(&self, response: &str) -> String {
         format!("{response}{}", self.turn_end)
+    }
+}
+
+/// Prompts render through the template; responses are the answer text followed by the
+/// end-of-turn ids (`encode(turn_end)`, e.g. `<|im_end|>`), which also stop generation.
+impl ChatFormat for ChatTemplate {
+    /// A template that rendered at construction fails here only on a prompt it rejects
+    /// (`raise_exception`); that is reported on stderr and the prompt is used raw. Callers
+    /// that want the error use [`ChatTemplate::render_prompt`].
+    fn prompt_text(&self, prompt: &str) -> String {
+        self.render_prompt(prompt).unwrap_or_else(|e| {
+            eprintln!("warning: {e}; using the prompt without the template");
+            prompt.to_string()
+        })
+    }
+    fn end_of_turn_ids(&self, tokenizer: &dyn TextTokenizer) -> Vec<u32> {
+        if self.turn_end.is_empty() {
+            tokenizer.eos_ids().into_iter().take(1).collect()
+        } else {
+            tokenizer.encode(&self.turn_end)
+        }
     }
 }
 
@@ -133,7 +157,7 @@ mod tests {
             "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n"
         );
         assert_eq!(t.turn_end(), "<|im_end|>");
-        assert_eq!(t.response_text("4"), "4<|im_end|>");
+        assert_eq!(t.closed_response("4"), "4<|im_end|>");
     }
 
     #[test]

