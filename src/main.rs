@@ -14,11 +14,19 @@ struct Cli {
 }
 
 #[derive(clap::Subcommand)]
-enum Command {}
+enum Command {
+    /// Generate an answer to one prompt with a model (greedy by default).
+    Generate(cli::generate::Args),
+    /// Log-probability of a response after a prompt, token by token.
+    Logprob(cli::logprob::Args),
+}
 
 fn main() {
     let cli = Cli::parse();
-    let result: anyhow::Result<()> = match cli.command {};
+    let result: anyhow::Result<()> = match cli.command {
+        Command::Generate(args) => cli::generate::run(args),
+        Command::Logprob(args) => cli::logprob::run(args),
+    };
     if let Err(err) = result {
         eprintln!("error: {err:#}");
         std::process::exit(1);
