@@ -228,3 +228,35 @@ fn smollm2_matches_transformers_logprobs_and_greedy_answer() {
     assert_eq!(got, want, "greedy tokens: {:?}", m.tokenizer.decode(&got));
     assert!(m.tokenizer.decode(&got).contains("Paris"));
 }
+
+/// Export to a Hugging Face directory and load it back: same weights, tokens and template.
+/// `APOGRID_KEEP_EXPORT=DIR` keeps the exported SmolLM2 there (to check it with transformers).
+fn export_round_trip(m: &LoadedModel, dir: &Path, probe: &[&str]) {
+    use apogrid::model::hf::export_hf_dir;
+    use apogrid::model::spec::tokenizer_files;
+    let files = tokenizer_files(m).unwrap().expect("an HF tokenizer");
+    export_hf_dir(dir, &m.config, &m.tensors, &files).unwrap();
+    let back = load_model(&ModelSpec::Hf(dir.to_path_buf())).unwrap();
+    assert_eq!(back.config.num_hidden_layers, m.config.num_hidden_layers);
+    assert_eq!(back.config.tie_word_embeddings, m.config.tie_word_embeddings);
+    assert_eq!(back.config.rope_scaling, m.config.rope_scaling);
+    assert!(back.tensors == m.tensors, "tensors differ after export");
+    for text in probe {
+        assert_eq!(back.encoder().prompt(text), m.encoder().prompt(text), "prompt ids of {text:?}");
+        assert_eq!(back.encoder().response(text), m.encoder().response(text), "response ids of {text:?}");
+    }
+    assert_eq!(back.encoder().stop_ids(), m.encoder().stop_ids());
+}
+
+#[test]
+fn exported_hf_dirs_load_back_identically() {
+    let probe = ["What is the capital of France?", "  12 digits 345", "emoji 😀 and <|im_end|>"];
+    let tmp = tempfile::tempdir().unwrap();
+    export_round_trip(&load_tiny("tiny-llama3"), &tmp.path().join("tiny"), &probe);
+    let Some(m) = smollm2() else { return };
+    let dir = match std::env::var_os("APOGRID_KEEP_EXPORT") {
+        Some(d) => PathBuf::from(d),
+        None => tmp.path().join("smollm2"),
+    };
+    export_round_trip(&m, &dir, &probe);
+}

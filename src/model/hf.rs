@@ -223,7 +223,15 @@ pub fn write_safetensors(path: &Path, tensors: &TensorMap) -> Result<(), HfError
         }
     }
     let views = tensors.iter().map(|(k, t)| (k.as_str(), F32View(t)));
-    safetensors::serialize_to_file(views, None, path).map_err(|e| HfError::Safetensors { path: path.to_path_buf(), msg: e.to_string() })
+    safetensors::serialize_to_file(views, None, path).map_err(|e| HfError::Safetensors { path: path.to_path_buf(), msg: e.to_string() })?;
+    // The crate writes through a private temporary file (mode 0600); give it ordinary permissions.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644))
+            .map_err(|source| HfError::Write { path: path.to_path_buf(), source })?;
+    }
+    Ok(())
 }
 
 /// Writes a Hugging Face directory: `config.json`, `model.safetensors` (f32) and the given
