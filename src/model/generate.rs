@@ -6,6 +6,9 @@
 //!
 //! [`GenerateOptions::use_cache`]` = false` recomputes the whole sequence every step instead:
 //! slower, the reference the cache is benchmarked and tested against.
+//!
+//! Generate with a model on a plain device (`model.valid()` of a model being trained): on an
+//! autodiff device every step would also record a graph nobody differentiates.
 
 use burn::tensor::{Int, Tensor, TensorData};
 use rand::{Rng, SeedableRng};

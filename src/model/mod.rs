@@ -36,3 +36,4 @@ pub mod spec;
 
 pub use error::ModelError;
 pub use llama::{Llama, Padding};
+pub use tokenizer::{ChatFormat, Encoder, RawFormat, TextTokenizer};

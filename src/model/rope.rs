@@ -63,19 +63,28 @@ impl Rope {
         debug_assert_eq!(positions.len(), batch * len);
         let half = self.inv_freq.len();
         let dim = 2 * half;
-        let mut cos = Vec::with_capacity(batch * len * dim);
-        let mut sin = Vec::with_capacity(batch * len * dim);
+        // One row per distinct position (rows of a batch mostly share them), then copied out.
+        let max_pos = positions.iter().copied().max().unwrap_or(0).max(0) as usize;
+        let mut cos_rows = Vec::with_capacity((max_pos + 1) * dim);
+        let mut sin_rows = Vec::with_capacity((max_pos + 1) * dim);
         let mut angles = vec![0f32; half];
-        for &pos in positions {
+        for pos in 0..=max_pos {
             // f32 product, as transformers' `inv_freq @ position_ids` in float32.
             for (a, f) in angles.iter_mut().zip(&self.inv_freq) {
                 *a = f * pos as f32;
             }
-            cos.extend(angles.iter().map(|a| (*a as f64).cos() as f32));
-            cos.extend(angles.iter().map(|a| (*a as f64).cos() as f32));
+            cos_rows.extend(angles.iter().map(|a| (*a as f64).cos() as f32));
+            cos_rows.extend(angles.iter().map(|a| (*a as f64).cos() as f32));
             // The sign of `rotate_half` folded into the table: [-sin, sin].
-            sin.extend(angles.iter().map(|a| -((*a as f64).sin() as f32)));
-            sin.extend(angles.iter().map(|a| (*a as f64).sin() as f32));
+            sin_rows.extend(angles.iter().map(|a| -((*a as f64).sin() as f32)));
+            sin_rows.extend(angles.iter().map(|a| (*a as f64).sin() as f32));
+        }
+        let mut cos = Vec::with_capacity(batch * len * dim);
+        let mut sin = Vec::with_capacity(batch * len * dim);
+        for &pos in positions {
+            let p = pos.max(0) as usize * dim;
+            cos.extend_from_slice(&cos_rows[p..p + dim]);
+            sin.extend_from_slice(&sin_rows[p..p + dim]);
         }
         let shape = [batch, 1, len, dim];
         RopeTables {
