@@ -2,12 +2,12 @@
 """PyTorch eager reference timings for scripts/bench-model.sh: the same measurements apogrid's
 bench makes, on the same configurations, printed as one JSON object per line.
 
-    /work/venv/bin/python scripts/bench_torch.py --model smollm2 [--batch 4 --seq 128 --new 32]
-    /work/venv/bin/python scripts/bench_torch.py --model tiny --hidden 128 --layers 4 --vocab 64
+    /work/venv/bin/python scripts/bench_torch.py --model smollm2 --batch 2 --prompt 32 --response 32 --new 32
+    /work/venv/bin/python scripts/bench_torch.py --model tiny   # apogrid's tiny model config
 
 Measurements (median of --repeats after one warm-up):
-  train_tokens_per_s       forward + backward of the causal-LM loss on batch x seq tokens
-                           (no optimizer step: that is the same elementwise work in both)
+  train_tokens_per_s       forward + backward + RMSProp step of the summed response log-probs
+                           on batch x (prompt + response) tokens
   gen_tokens_per_s_cache   greedy new tokens per second with the KV cache (use_cache=True)
   gen_tokens_per_s_nocache greedy new tokens per second recomputing the prefix every step
 """
@@ -31,13 +31,14 @@ def load(args):
         path = os.path.join(ROOT, "models", "SmolLM2-135M-Instruct.Q4_1.gguf")
         d, f = os.path.split(path)
         return AutoModelForCausalLM.from_pretrained(d, gguf_file=f, dtype=torch.float32)
-    cfg = LlamaConfig(
-        vocab_size=args.vocab, hidden_size=args.hidden, intermediate_size=args.intermediate or 4 * args.hidden,
-        num_hidden_layers=args.layers, num_attention_heads=args.heads, num_key_value_heads=args.kv_heads or args.heads,
-        max_position_embeddings=4096,
-    )
-    torch.manual_seed(0)
-    return LlamaForCausalLM(cfg)
+    if args.model == "tiny":
+        # apogrid's embedded tiny model (src/model/tiny.rs): d=128, 4 layers, 4 heads / 2 kv, ffn 384.
+        cfg = LlamaConfig(vocab_size=99, hidden_size=128, intermediate_size=384, num_hidden_layers=4,
+                          num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
+                          rms_norm_eps=1e-5, tie_word_embeddings=True)
+        torch.manual_seed(0)
+        return LlamaForCausalLM(cfg)
+    raise SystemExit("--model must be tiny or smollm2")
 
 
 def timed(fn, repeats):
@@ -52,18 +53,12 @@ def timed(fn, repeats):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", default="smollm2", choices=["smollm2", "tiny"])
-    ap.add_argument("--hidden", type=int, default=128)
-    ap.add_argument("--intermediate", type=int, default=0)
-    ap.add_argument("--layers", type=int, default=4)
-    ap.add_argument("--heads", type=int, default=4)
-    ap.add_argument("--kv-heads", type=int, default=0)
-    ap.add_argument("--vocab", type=int, default=64)
-    ap.add_argument("--batch", type=int, default=4)
-    ap.add_argument("--seq", type=int, default=128)
-    ap.add_argument("--prompt", type=int, default=16, help="prompt length for generation")
-    ap.add_argument("--new", type=int, default=32, help="new tokens for generation")
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--model", default="tiny", choices=["smollm2", "tiny"])
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--prompt", type=int, default=64)
+    ap.add_argument("--response", type=int, default=64)
+    ap.add_argument("--new", type=int, default=64, help="new tokens for generation")
+    ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=0)
     args = ap.parse_args()
     if args.threads:
@@ -71,35 +66,40 @@ def main():
     model = load(args).float()
     vocab = model.config.vocab_size
     g = torch.Generator().manual_seed(0)
-    ids = torch.randint(0, vocab, (args.batch, args.seq), generator=g)
+    seq = args.prompt + args.response
+    ids = torch.randint(3, vocab, (args.batch, seq), generator=g)
+    prompts = torch.randint(3, vocab, (args.batch, args.prompt), generator=g)
+    opt = torch.optim.RMSprop(model.parameters(), lr=1e-6, alpha=0.99, eps=1e-8, momentum=0.0)
 
     model.train()
 
     def step():
-        model.zero_grad(set_to_none=True)
-        logits = model(ids).logits
-        loss = F.cross_entropy(logits[:, :-1].reshape(-1, vocab), ids[:, 1:].reshape(-1))
+        # Summed response log-probs (prompt masked), as preference training scores them.
+        opt.zero_grad(set_to_none=True)
+        logp = F.log_softmax(model(ids).logits[:, :-1].float(), dim=-1)
+        tok = logp.gather(-1, ids[:, 1:, None])[..., 0][:, args.prompt - 1:]
+        loss = -tok.sum(-1).mean()
         loss.backward()
+        opt.step()
 
-    train_s = timed(step, args.repeats)
+    train_s = timed(step, args.reps)
     model.eval()
-    prompt = ids[:, : args.prompt]
-    mask = torch.ones_like(prompt)
+    mask = torch.ones_like(prompts)
 
     def gen(use_cache):
         with torch.no_grad():
-            model.generate(prompt, attention_mask=mask, max_new_tokens=args.new, min_new_tokens=args.new,
+            model.generate(prompts, attention_mask=mask, max_new_tokens=args.new, min_new_tokens=args.new,
                            do_sample=False, use_cache=use_cache, pad_token_id=0)
 
-    cache_s = timed(lambda: gen(True), args.repeats)
-    nocache_s = timed(lambda: gen(False), max(1, args.repeats - 1))
+    cache_s = timed(lambda: gen(True), args.reps)
+    nocache_s = timed(lambda: gen(False), max(1, args.reps - 1))
     new_tokens = args.batch * args.new
     print(json.dumps({
-        "impl": "pytorch", "torch": torch.__version__, "threads": torch.get_num_threads(), "model": args.model,
-        "params": sum(p.numel() for p in model.parameters()), "batch": args.batch, "seq": args.seq,
-        "train_step_s": round(train_s, 4), "train_tokens_per_s": round(args.batch * args.seq / train_s, 1),
-        "gen_new_tokens": new_tokens, "gen_tokens_per_s_cache": round(new_tokens / cache_s, 1),
-        "gen_tokens_per_s_nocache": round(new_tokens / nocache_s, 1),
+        "impl": "pytorch-" + torch.__version__, "threads": torch.get_num_threads(), "model": args.model,
+        "params": sum(p.numel() for p in model.parameters()), "batch": args.batch, "seq": seq,
+        "train_step_s": train_s, "train_tokens_per_s": args.batch * seq / train_s,
+        "gen_new_tokens": new_tokens, "gen_tokens_per_s_cache": new_tokens / cache_s,
+        "gen_tokens_per_s_nocache": new_tokens / nocache_s,
     }))
 
 
