@@ -63,7 +63,7 @@ def main():
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    model = load(args).float()
+    model = load(args)  # float32 already (GGUF is dequantized on load)
     vocab = model.config.vocab_size
     g = torch.Generator().manual_seed(0)
     seq = args.prompt + args.response
