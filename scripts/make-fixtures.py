@@ -14,6 +14,8 @@ Outputs (a few MB in all):
                                      rendered chat prompts
   tests/fixtures/tiny-llama3/        the same with tied embeddings and llama3 rope scaling
   tests/fixtures/tiny-llama3.json
+  tests/fixtures/quants.gguf         random 3x64 tensors in F32/F16/BF16/Q4_0/Q4_1/Q8_0 written by
+  tests/fixtures/quants.json         the `gguf` package, with its own dequantized values
   tests/fixtures/smollm2.json        SmolLM2-135M-Instruct (GGUF via transformers' gguf_file=):
                                      token ids of tricky strings, dequantized weight samples,
                                      log-probs of a prompt/response, greedy generation
@@ -174,6 +176,40 @@ def make_tiny(name, tied, rope_scaling, seed):
     print("wrote", out_dir)
 
 
+def make_quants():
+    """Every supported ggml encoding, quantized and dequantized by the reference `gguf` package."""
+    import gguf
+    import numpy as np
+
+    Q = gguf.GGMLQuantizationType
+    rng = np.random.default_rng(0)
+    path = os.path.join(FIX, "quants.gguf")
+    w = gguf.GGUFWriter(path + ".tmp", "llama")
+    w.add_uint32("test.answer", 42)
+    w.add_array("test.list", ["a", "b"])
+    expected = {}
+    for name, qt in [("f32", Q.F32), ("f16", Q.F16), ("bf16", Q.BF16), ("q4_0", Q.Q4_0), ("q4_1", Q.Q4_1), ("q8_0", Q.Q8_0)]:
+        x = rng.standard_normal((3, 64)).astype(np.float32)
+        if qt == Q.F32:
+            w.add_tensor(name, x)
+            deq = x
+        elif qt == Q.F16:
+            w.add_tensor(name, x.astype(np.float16))
+            deq = x.astype(np.float16).astype(np.float32)
+        else:
+            q = gguf.quants.quantize(x, qt)
+            w.add_tensor(name, q, raw_shape=q.shape, raw_dtype=qt)
+            deq = gguf.quants.dequantize(q, qt)
+        expected[name] = {"shape": list(deq.shape), "values": [float(v) for v in deq.flatten()]}
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    os.replace(path + ".tmp", path)
+    write_json(os.path.join(FIX, "quants.json"), expected)
+    print("wrote", path)
+
+
 def make_smollm2(gguf_path):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -235,6 +271,7 @@ def main():
     args = ap.parse_args()
     os.makedirs(FIX, exist_ok=True)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
+    make_quants()
     if not args.no_tiny:
         make_tiny("tiny-llama", tied=False, rope_scaling=None, seed=1)
         make_tiny("tiny-llama3", tied=True, seed=2, rope_scaling={

@@ -260,3 +260,22 @@ fn exported_hf_dirs_load_back_identically() {
     };
     export_round_trip(&m, &dir, &probe);
 }
+
+#[test]
+fn every_ggml_encoding_matches_the_gguf_package() {
+    let path = fixtures().join("quants.gguf");
+    let f = gguf::GgufFile::open(&path).unwrap();
+    assert_eq!(f.get("test.answer").and_then(|v| v.as_u64()), Some(42));
+    let list = f.get("test.list").and_then(|v| v.as_array()).unwrap();
+    assert_eq!(list.iter().map(|v| v.as_str().unwrap()).collect::<Vec<_>>(), vec!["a", "b"]);
+    let fx = read_fixture("quants.json");
+    let expected = fx.as_object().unwrap();
+    assert_eq!(expected.len(), 6);
+    for (name, want) in expected {
+        let info = f.tensor_info(name).unwrap_or_else(|| panic!("tensor {name}"));
+        let shape: Vec<usize> = want["shape"].as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as usize).collect();
+        assert_eq!(info.shape(), shape, "{name}");
+        let want: Vec<f32> = floats(&want["values"]).iter().map(|&v| v as f32).collect();
+        assert_eq!(f.dequantize(info), want, "{name}");
+    }
+}
