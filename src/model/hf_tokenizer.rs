@@ -217,6 +217,15 @@ impl HfTokenizer {
         Ok(ids)
     }
 
+    /// Whether encoding with special tokens starts a text with bos (tokenizer.json's
+    /// post-processor, as Llama 3's does, or GGUF's `add_bos_token`).
+    pub fn adds_bos(&self) -> bool {
+        match (self.bos_id, self.encode_with_special("a", true)) {
+            (Some(bos), Ok(ids)) => ids.first() == Some(&bos),
+            _ => false,
+        }
+    }
+
     /// Text of `ids`, special tokens dropped.
     pub fn decode(&self, ids: &[u32]) -> Result<String, TokenizerError> {
         self.decode_with_special(ids, true)
@@ -348,6 +357,17 @@ mod tests {
         // Two spaces before a digit: the GPT-2 split gives " " + " 12", the digit rule "  " + "1" + "2".
         assert_eq!(plain.encode("  12").unwrap(), vec![7, 14]);
         assert_eq!(smollm.encode("  12").unwrap(), vec![11, 5, 6]);
+    }
+
+    #[test]
+    fn add_bos_follows_the_gguf_flag() {
+        let mut d = data(None);
+        assert!(!HfTokenizer::from_gguf(&d).unwrap().adds_bos());
+        d.add_bos = true;
+        let t = HfTokenizer::from_gguf(&d).unwrap();
+        assert!(t.adds_bos());
+        assert_eq!(t.encode_with_special("ab", true).unwrap(), vec![1, 9]);
+        assert_eq!(t.encode("ab").unwrap(), vec![9]);
     }
 
     #[test]

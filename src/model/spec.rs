@@ -172,7 +172,7 @@ impl ChatFormat for ModelFormat {
 }
 
 /// A model ready to be turned into a burn [`Llama`]: everything a loader produces.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct LoadedModel {
     /// The spec it was loaded from, for messages and manifests.
     pub spec: String,
@@ -182,6 +182,20 @@ pub struct LoadedModel {
     pub tokenizer: ModelTokenizer,
     /// The chat template when the checkpoint has one (instruct models); raw text otherwise.
     pub format: ModelFormat,
+}
+
+/// Debug output names the tensors' count and size rather than printing millions of floats.
+impl fmt::Debug for LoadedModel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let params: usize = self.tensors.values().map(|t| t.data.len()).sum();
+        f.debug_struct("LoadedModel")
+            .field("spec", &self.spec)
+            .field("config", &self.config)
+            .field("tensors", &format_args!("{} tensors, {params} parameters", self.tensors.len()))
+            .field("tokenizer", &self.tokenizer)
+            .field("format", &self.format)
+            .finish()
+    }
 }
 
 impl LoadedModel {
@@ -294,8 +308,9 @@ fn load_hf(dir: &Path, spec: &str) -> Result<LoadedModel, SpecError> {
         None => None,
     };
     add_turn_end_eos(&mut tokenizer, &chat);
-    // Without a template, a base model's prompt starts with bos when the config names one.
-    let add_bos = m.config.bos_token_id.is_some();
+    // Without a template, a prompt starts with bos exactly when the tokenizer's own framing
+    // (tokenizer.json's post-processor) would put one there, as `transformers` does.
+    let add_bos = tokenizer.adds_bos();
     let format = format_of(chat, add_bos);
     Ok(LoadedModel { spec: spec.to_string(), config: m.config, tensors: m.tensors, tokenizer: ModelTokenizer::Hf(tokenizer), format })
 }
