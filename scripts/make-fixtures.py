@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Write the reference fixtures under tests/fixtures/ that tests/model_reference.rs compares against.
 
-Needs torch, transformers, gguf, safetensors, tokenizers (a venv: see scripts/README or
-`python3 -m venv /work/venv && /work/venv/bin/pip install torch transformers gguf safetensors numpy`).
+Needs torch, transformers, gguf, safetensors, accelerate (transformers wants it for GGUF files):
+`python3 -m venv /work/venv && /work/venv/bin/pip install torch transformers gguf safetensors numpy accelerate`
+(PyPI's default torch wheel, 2.15 with CUDA libraries, ~5.6 GB installed; it runs on CPU here).
 
     /work/venv/bin/python scripts/make-fixtures.py            # tiny models + SmolLM2 (if present)
     /work/venv/bin/python scripts/make-fixtures.py --no-smollm2
