@@ -25,6 +25,10 @@ enum Command {
     Loss(cli::loss::Args),
     /// Contrastiveness of preference pairs (Table 1): mean Jaccard % and Levenshtein distance.
     Contrast(cli::contrast::Args),
+    /// Generate an answer to one prompt with a model (greedy by default).
+    Generate(cli::generate::Args),
+    /// Log-probability of a response after a prompt, token by token.
+    Logprob(cli::logprob::Args),
 }
 
 fn main() {
@@ -35,6 +39,8 @@ fn main() {
         Command::Status(args) => cli::status::run(args),
         Command::Loss(args) => cli::loss::run(args),
         Command::Contrast(args) => cli::contrast::run(args),
+        Command::Generate(args) => cli::generate::run(args),
+        Command::Logprob(args) => cli::logprob::run(args),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");

@@ -6,3 +6,5 @@ pub mod run;
 pub mod status;
 pub mod loss;
 pub mod contrast;
+pub mod generate;
+pub mod logprob;

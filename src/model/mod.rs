@@ -8,6 +8,9 @@
 //! - [`score`]: summed and per-token response log-probabilities (training and evaluation).
 //! - [`generate`]: batched sampling with a key/value cache.
 //! - [`checkpoint`]: weights + optimizer state to a directory and back.
+//! - Loaders: [`gguf`] (llama.cpp files), [`hf`] (Hugging Face directories, load and export),
+//!   [`hf_tokenizer`] (tokenizer.json / GGUF BPE), [`chat`] (Jinja chat templates), and
+//!   [`spec`] (`hf:DIR`, `gguf:FILE`, `smollm2`, `tiny` -> a loaded bundle).
 
 pub mod attention;
 pub mod cache;
@@ -25,6 +28,11 @@ mod test_util;
 pub mod tiny;
 pub mod tokenizer;
 pub mod weights;
+pub mod gguf;
+pub mod hf;
+pub mod hf_tokenizer;
+pub mod chat;
+pub mod spec;
 
 pub use error::ModelError;
 pub use llama::{Llama, Padding};

@@ -1,0 +1,124 @@
+//! Model throughput on any model SPEC, printed as one JSON line with the same fields and
+//! shapes as scripts/bench_torch.py, so scripts/bench-vs-torch.sh can compare burn with
+//! PyTorch eager on identical configurations (SmolLM2 included).
+//!
+//! `cargo bench --bench vs_torch -- --model smollm2 --batch 2 --prompt 32 --response 32 --new 32 --reps 3`
+//!
+//! - training step: forward + backward + RMSProp update of the summed response log-probs
+//!   (prompt tokens masked), as preference training does;
+//! - generation: greedy new tokens per second with the KV cache and with full recompute.
+
+use std::time::Instant;
+
+use apogrid::model::generate::{GenerateOptions, generate};
+use apogrid::model::score::{ScoreBatch, Truncation, sequence_logps};
+use apogrid::model::spec::{ModelSpec, load_model};
+use apogrid::model::Llama;
+use burn::optim::{GradientsParams, RmsPropConfig};
+use burn::tensor::Device;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+struct Args {
+    model: String,
+    batch: usize,
+    prompt: usize,
+    response: usize,
+    new: usize,
+    reps: usize,
+}
+
+fn args() -> Args {
+    let mut a = Args { model: "tiny".into(), batch: 16, prompt: 64, response: 64, new: 64, reps: 3 };
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < argv.len() {
+        let Some(v) = argv.get(i + 1) else { break };
+        let num = || {
+            v.parse::<usize>().unwrap_or_else(|_| {
+                eprintln!("{} needs a number, got {v}", argv[i]);
+                std::process::exit(2)
+            })
+        };
+        match argv[i].as_str() {
+            "--model" => a.model = v.clone(),
+            "--batch" => a.batch = num(),
+            "--prompt" => a.prompt = num(),
+            "--response" => a.response = num(),
+            "--new" => a.new = num(),
+            "--reps" => a.reps = num(),
+            _ => {
+                i += 1; // cargo passes `--bench`
+                continue;
+            }
+        }
+        i += 2;
+    }
+    a
+}
+
+/// Median of `reps` timings after one warm-up call, in seconds.
+fn time(reps: usize, mut f: impl FnMut()) -> f64 {
+    f();
+    let mut t: Vec<f64> = (0..reps.max(1))
+        .map(|_| {
+            let s = Instant::now();
+            f();
+            s.elapsed().as_secs_f64()
+        })
+        .collect();
+    t.sort_by(f64::total_cmp);
+    t[t.len() / 2]
+}
+
+fn main() {
+    let a = args();
+    let spec: ModelSpec = a.model.parse().unwrap_or_else(|e| {
+        eprintln!("{e}");
+        std::process::exit(2)
+    });
+    let loaded = load_model(&spec).unwrap_or_else(|e| {
+        eprintln!("{e}");
+        std::process::exit(1)
+    });
+    let vocab = loaded.config.vocab_size as u32;
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let mut ids = |n: usize| -> Vec<u32> { (0..n).map(|_| rng.random_range(3..vocab)).collect() };
+    let pairs: Vec<(Vec<u32>, Vec<u32>)> = (0..a.batch).map(|_| (ids(a.prompt), ids(a.response))).collect();
+    let prompts: Vec<Vec<u32>> = (0..a.batch).map(|_| ids(a.prompt)).collect();
+    let batch = ScoreBatch::from_ids(&pairs, Truncation::default(), 0).expect("batch");
+
+    let train_device = Device::flex().autodiff();
+    let mut model: Option<Llama> = Some(loaded.build(&train_device).expect("model"));
+    let params: usize = loaded.tensors.values().map(|t| t.data.len()).sum();
+    let mut optim = RmsPropConfig::new().with_alpha(0.99).with_epsilon(1e-8).with_momentum(0.0).init();
+    let train = time(a.reps, || {
+        let m = model.take().expect("model");
+        let loss = sequence_logps(&m, &batch).sum.neg().mean();
+        let grads = GradientsParams::from_grads(loss.backward(), &m);
+        model = Some(optim.step(1e-6, m, grads));
+    });
+    drop(model);
+
+    let model = loaded.build(&Device::flex()).expect("model");
+    let gen_time = |use_cache: bool, reps: usize| {
+        let opts = GenerateOptions { max_new_tokens: a.new, use_cache, ..Default::default() };
+        time(reps, || {
+            let out = generate(&model, &prompts, 0, &opts).expect("generate");
+            assert!(out.iter().all(|g| g.tokens.len() == a.new));
+        })
+    };
+    let cached = gen_time(true, a.reps);
+    let full = gen_time(false, a.reps.saturating_sub(1).max(1));
+    let new_tokens = (a.batch * a.new) as f64;
+    let tokens = (a.batch * (a.prompt + a.response)) as f64;
+    println!(
+        "{}",
+        serde_json::json!({
+            "impl": "burn-flex", "model": a.model, "params": params, "batch": a.batch,
+            "seq": a.prompt + a.response, "train_step_s": train, "train_tokens_per_s": tokens / train,
+            "gen_new_tokens": new_tokens, "gen_tokens_per_s_cache": new_tokens / cached,
+            "gen_tokens_per_s_nocache": new_tokens / full,
+        })
+    );
+}
