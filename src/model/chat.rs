@@ -1,6 +1,9 @@
 //! Chat templates: Hugging Face's Jinja templates (`tokenizer_config.json`'s `chat_template` or
 //! GGUF's `tokenizer.chat_template`) rendered with minijinja, configured like `transformers`
-//! (`trim_blocks`, `lstrip_blocks`, a `raise_exception` function).
+//! (`trim_blocks`, `lstrip_blocks`, a `raise_exception` function, Python's string and dict
+//! methods through minijinja-contrib's pycompat). `strftime_now` is deliberately left undefined:
+//! templates that use it (Llama 3.1) then fall back to their fixed date, so a prompt renders the
+//! same on every day and content keys stay stable.
 //!
 //! The model floor needs two things from a template:
 //! - the prompt for one user turn, ending with the generation prompt
@@ -59,6 +62,7 @@ impl ChatTemplate {
             .build()
             .map_err(|e| ChatError::Compile { origin: origin.to_string(), msg: e.to_string() })?;
         env.set_syntax(syntax);
+        env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
         env.add_function("raise_exception", |msg: String| -> Result<String, JinjaError> {
             Err(JinjaError::new(ErrorKind::InvalidOperation, msg))
         });
@@ -168,6 +172,14 @@ mod tests {
         assert!(p.starts_with("<|begin_of_text|><|start_header_id|>user"), "{p:?}");
         assert!(p.ends_with("<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n"), "{p:?}");
         assert_eq!(t.turn_end(), "<|eot_id|>");
+    }
+
+    #[test]
+    fn python_string_methods_work() {
+        let src = "{% for m in messages %}{% if m['content'].startswith('W') %}[{{ m['role'].upper() }}] {% endif %}{{ m['content'].strip() }}\n{% endfor %}{% if add_generation_prompt %}> {% endif %}";
+        let t = ChatTemplate::new(src, "", "", "test").unwrap();
+        assert_eq!(t.render_prompt("  What?  ").unwrap(), "What?\n> ");
+        assert_eq!(t.render_prompt("Why").unwrap(), "[USER] Why\n> ");
     }
 
     #[test]
