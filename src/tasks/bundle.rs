@@ -8,6 +8,7 @@ use burn::tensor::Device;
 use crate::exec::{DeviceName, TaskContext};
 use crate::model::checkpoint;
 use crate::model::llama::Llama;
+use crate::model::spec::{LoadedModel, ModelSpec, load_model};
 use crate::model::tiny::CharTokenizer;
 use crate::model::tokenizer::{ChatFormat, Encoder, RawFormat, TextTokenizer};
 use crate::plan::TaskKind;
@@ -36,12 +37,19 @@ impl Bundle {
     }
 }
 
-/// The tokenizer and chat format of a model spec.
+/// The tokenizer and chat format of a model spec. The embedded `tiny` model needs no files;
+/// the others are read by the loaders (`crate::model::spec`).
 pub fn text_side(spec: &str) -> anyhow::Result<(Box<dyn TextTokenizer>, Box<dyn ChatFormat>)> {
-    match spec {
-        "tiny" => Ok((Box::new(CharTokenizer), Box::new(RawFormat { add_bos: true }))),
-        other => bail!("model spec `{other}` is not built into tasks yet: only `tiny` runs end to end in this version"),
+    if spec == "tiny" {
+        return Ok((Box::new(CharTokenizer), Box::new(RawFormat { add_bos: true })));
     }
+    let loaded = load_spec(spec)?;
+    Ok((Box::new(loaded.tokenizer), Box::new(loaded.format)))
+}
+
+fn load_spec(spec: &str) -> anyhow::Result<LoadedModel> {
+    let parsed: ModelSpec = spec.parse()?;
+    load_model(&parsed).with_context(|| format!("loading model `{spec}`"))
 }
 
 /// Loads a checkpoint folder of the base model's kind.
@@ -51,8 +59,15 @@ pub fn load(spec: &str, dir: &Path, device: &Device) -> anyhow::Result<Bundle> {
     Ok(Bundle { model, tokenizer, format })
 }
 
-/// The base model of the task's plan, from its `base_model` parent.
+/// The base model of the task's plan: the `tiny` model from its `base_model` parent's
+/// checkpoint, any other spec straight from its files.
 pub fn base(ctx: &TaskContext, spec: &str) -> anyhow::Result<Bundle> {
-    let dir = ctx.parent(TaskKind::BaseModel)?;
-    load(spec, &dir.join("model"), &device_for(&ctx.slot.device)?)
+    let device = device_for(&ctx.slot.device)?;
+    if spec == "tiny" {
+        let dir = ctx.parent(TaskKind::BaseModel)?;
+        return load(spec, &dir.join("model"), &device);
+    }
+    let loaded = load_spec(spec)?;
+    let model = loaded.build(&device)?;
+    Ok(Bundle { model, tokenizer: Box::new(loaded.tokenizer), format: Box::new(loaded.format) })
 }
