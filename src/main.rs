@@ -29,6 +29,8 @@ enum Command {
     Generate(cli::generate::Args),
     /// Log-probability of a response after a prompt, token by token.
     Logprob(cli::logprob::Args),
+    /// Export a run's checkpoint as a Hugging Face model folder.
+    Export(cli::export::Args),
 }
 
 fn main() {
@@ -41,6 +43,7 @@ fn main() {
         Command::Contrast(args) => cli::contrast::run(args),
         Command::Generate(args) => cli::generate::run(args),
         Command::Logprob(args) => cli::logprob::run(args),
+        Command::Export(args) => cli::export::run(args),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");

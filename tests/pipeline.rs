@@ -95,6 +95,16 @@ fn rerun_is_a_no_op_and_new_rows_run_only_new_cells() {
     assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
     // One training run and its two epoch evaluations; nothing shared is redone.
     assert!(summary(&added).starts_with("3 tasks ran"), "{}", summary(&added));
+
+    // Any checkpoint exports as a Hugging Face folder.
+    let out = dir.path().join("hf");
+    let export = Command::new(BIN).arg("export").arg(&g).args(["clair/apo_zero", "2", "--out"]).arg(&out).output().expect("export");
+    assert!(export.status.success(), "{}", String::from_utf8_lossy(&export.stderr));
+    let config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).expect("config")).expect("json");
+    assert_eq!(config["model_type"], "llama");
+    assert!(out.join("model.safetensors").metadata().expect("weights").len() > 100_000);
+    let missing = Command::new(BIN).arg("export").arg(&g).args(["clair/apo_zero", "9", "--out"]).arg(&out).output().expect("export");
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no checkpoint for epoch 9"));
 }
 
 #[test]

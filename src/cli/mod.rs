@@ -8,3 +8,4 @@ pub mod loss;
 pub mod contrast;
 pub mod generate;
 pub mod logprob;
+pub mod export;
