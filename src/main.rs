@@ -25,6 +25,8 @@ enum Command {
     Loss(cli::loss::Args),
     /// Contrastiveness of preference pairs (Table 1): mean Jaccard % and Levenshtein distance.
     Contrast(cli::contrast::Args),
+    /// Regenerate a grid's reports (tables, CSVs, figures) from its store; print Tables 1 and 2.
+    Table(cli::table::Args),
 }
 
 fn main() {
@@ -35,6 +37,7 @@ fn main() {
         Command::Status(args) => cli::status::run(args),
         Command::Loss(args) => cli::loss::run(args),
         Command::Contrast(args) => cli::contrast::run(args),
+        Command::Table(args) => cli::table::run(args),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");

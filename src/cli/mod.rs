@@ -6,3 +6,4 @@ pub mod run;
 pub mod status;
 pub mod loss;
 pub mod contrast;
+pub mod table;
