@@ -104,7 +104,7 @@ fn regenerates_reports_from_a_handmade_store_and_prints_tables_1_and_2() {
     assert!(text.contains("Not built yet: offp."));
     assert!(text.contains("Base model score: 40.00%"));
     // clair/dpo over its 2 of 3 epochs: max +3 (epoch 2), mean +2, population std 1, length +30.
-    let dpo = text.lines().find(|l| l.starts_with("| clair") && l.contains("| dpo")).unwrap();
+    let dpo = text.lines().find(|l| l.starts_with("| clair") && l.contains("dpo")).unwrap_or_else(|| panic!("{text}"));
     for want in ["+3.00", "+2.00 (1.00)", "+30.0", "2/3"] {
         assert!(dpo.contains(want), "{want} not in {dpo}");
     }

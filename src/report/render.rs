@@ -187,7 +187,7 @@ mod tests {
         let lines: Vec<&str> = md.lines().collect();
         assert_eq!(lines[0], "**Table 9.** A test.");
         assert_eq!(lines[2], "Base 40.00%.");
-        assert_eq!(lines[4], "| Dataset | Max              |");
+        assert_eq!(lines[4], "| Dataset |              Max |");
         assert_eq!(lines[5], "| :------ | ---------------: |");
         assert_eq!(lines[6], "| clair_x | **+3.00 ± 0.50** |");
         assert_eq!(lines[7], "| b       |            -1.00 |");

@@ -144,7 +144,7 @@ mod tests {
         let c = collected(vec![0], vec![run("clair", "dpo", 0, &[41.0, 43.0, 39.0]), run("clair", "sft", 0, &[40.0, 40.5, 41.0])]);
         let imp = improvement(&c);
         let md = table(&imp).markdown();
-        assert!(md.contains("| base model (epoch 0) |"), "{md}");
+        assert!(md.contains("| base model (epoch 0)  |"), "{md}");
         assert!(md.lines().any(|l| l.starts_with("| clair x dpo (epoch 2)") && l.contains("43.0")), "{md}");
         assert!(!md.contains("sft"));
         let text = csv(&imp).unwrap();
