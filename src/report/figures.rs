@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 use super::collect::{Collected, EvalPoint, HeldoutPoint, RunData};
@@ -29,8 +30,8 @@ static DEJAVU_SANS: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
     pub label: String,
-    /// Index into the palette.
-    pub color: usize,
+    /// Index into the palette; `None`: gray (the base model's reference line).
+    pub color: Option<usize>,
     pub dashed: bool,
     /// `(epoch, value)`, sorted by epoch.
     pub points: Vec<(f64, f64)>,
@@ -119,7 +120,7 @@ pub fn figures(c: &Collected) -> Vec<Figure> {
             let add = |panel: &mut Vec<Series>, which: &str, dashed: bool, at0: &dyn Fn(&RunData) -> Option<f64>, pick: &dyn Fn(&HeldoutPoint) -> f64| {
                 let points = per_epoch(runs, Some(at0), &|e| e.heldout.as_ref().map(pick));
                 if points.iter().any(|(e, _)| *e >= 1.0) {
-                    panel.push(Series { label: format!("{objective} {which}"), color: i, dashed, points });
+                    panel.push(Series { label: format!("{objective} {which}"), color: Some(i), dashed, points });
                 }
             };
             add(&mut logps, "winning", false, &|r| r.reference_heldout.map(|x| x.0), &|h| h.chosen_logps);
@@ -143,8 +144,12 @@ pub fn figures(c: &Collected) -> Vec<Figure> {
             let at0 = move |_: &RunData| base;
             let points = per_epoch(runs, Some(&at0), &|e| Some(e.score));
             if points.iter().any(|(e, _)| *e >= 1.0) {
-                scores.push(Series { label: objective.clone(), color: i, dashed: false, points });
+                scores.push(Series { label: objective.clone(), color: Some(i), dashed: false, points });
             }
+        }
+        if let (false, Some(b)) = (scores.is_empty(), base) {
+            let last = scores.iter().flat_map(|s| s.points.iter().map(|p| p.0)).fold(1.0, f64::max);
+            scores.push(Series { label: "base model".into(), color: None, dashed: true, points: vec![(0.0, b), (last, b)] });
         }
         if !scores.is_empty() {
             figures.push(Figure {
@@ -225,27 +230,72 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, panel: &Panel) 
         .y_desc(&panel.y_label)
         .label_style((FONT, 12))
         .axis_desc_style((FONT, 13))
-        .x_label_formatter(&|x| format!("{x:.0}"))
+        .x_labels((x_max as usize + 1).clamp(2, 19))
+        // Epochs are whole numbers: no label on a tick between two of them.
+        .x_label_formatter(&|x| if (x - x.round()).abs() < 1e-6 { format!("{x:.0}") } else { String::new() })
+        .light_line_style(RGBColor(238, 238, 238))
         .draw()?;
     for s in &panel.series {
-        let style = PALETTE[s.color % PALETTE.len()].stroke_width(2);
-        let legend = move |(x, y): (i32, i32)| PathElement::new(vec![(x, y), (x + 22, y)], style);
-        let drawn = if s.dashed {
-            chart.draw_series(DashedLineSeries::new(s.points.clone(), 6, 4, style))?
-        } else {
-            chart.draw_series(LineSeries::new(s.points.clone(), style))?
+        let style = match s.color {
+            Some(i) => PALETTE[i % PALETTE.len()].stroke_width(2),
+            None => RGBColor(128, 128, 128).stroke_width(1),
         };
-        drawn.label(&s.label).legend(legend);
-        chart.draw_series(s.points.iter().map(|p| Circle::new(*p, 3, style.filled())))?;
+        if s.dashed {
+            chart
+                .draw_series(DashedLineSeries::new(s.points.clone(), 6, 4, style))?
+                .label(&s.label)
+                .legend(move |(x, y)| DashedPathElement::new(vec![(x, y), (x + 22, y)], 6, 4, style));
+        } else {
+            chart
+                .draw_series(LineSeries::new(s.points.clone(), style))?
+                .label(&s.label)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], style));
+        }
+        if s.color.is_some() {
+            chart.draw_series(s.points.iter().map(|p| Circle::new(*p, 3, style.filled())))?;
+        }
     }
     chart
         .configure_series_labels()
         .label_font((FONT, 12))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.4))
-        .position(SeriesLabelPosition::LowerLeft)
+        .position(legend_corner(panel, x_max, (y0 - pad, y1 + pad)))
         .draw()?;
     Ok(())
+}
+
+/// The corner where the legend box covers the fewest points of the drawn lines (sampled
+/// along each segment), in plot coordinates scaled to 0..1.
+fn legend_corner(panel: &Panel, x_max: f64, (y0, y1): (f64, f64)) -> SeriesLabelPosition {
+    let (w, h) = (0.4, (0.07 * panel.series.len() as f64 + 0.04).min(0.9));
+    let norm = |(x, y): (f64, f64)| (x / x_max.max(1e-9), (y - y0) / (y1 - y0).max(1e-12));
+    let mut samples = Vec::new();
+    for s in &panel.series {
+        for pair in s.points.windows(2) {
+            let (a, b) = (norm(pair[0]), norm(pair[1]));
+            samples.extend((0..=50).map(|k| {
+                let t = k as f64 / 50.0;
+                (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1))
+            }));
+        }
+        samples.extend(s.points.iter().map(|p| norm(*p)));
+    }
+    // Preferred order on ties: lower right, lower left, upper right, upper left.
+    let corners = [
+        (SeriesLabelPosition::LowerRight, (1.0 - w, 0.0)),
+        (SeriesLabelPosition::LowerLeft, (0.0, 0.0)),
+        (SeriesLabelPosition::UpperRight, (1.0 - w, 1.0 - h)),
+        (SeriesLabelPosition::UpperLeft, (0.0, 1.0 - h)),
+    ];
+    let covered = |(cx, cy): (f64, f64)| samples.iter().filter(|(x, y)| *x >= cx && *x <= cx + w && *y >= cy && *y <= cy + h).count();
+    let mut best = 0;
+    for i in 1..corners.len() {
+        if covered(corners[i].1) < covered(corners[best].1) {
+            best = i;
+        }
+    }
+    corners[best].0.clone()
 }
 
 #[cfg(test)]
@@ -278,7 +328,8 @@ mod tests {
         assert_eq!(logps.series[0].points, vec![(0.0, -100.0), (1.0, -99.0), (2.0, -98.0)]);
         assert!(logps.series[1].dashed);
         assert_eq!(figs[0].panels[1].series[1].points, vec![(0.0, 0.0), (1.0, -0.2), (2.0, -0.4)]);
-        assert_eq!(figs[1].panels[0].series.len(), 2);
+        assert_eq!(figs[1].panels[0].series.len(), 3, "apo_zero, sft and the base line");
+        assert_eq!(figs[1].panels[0].series[2].points, vec![(0.0, 40.0), (2.0, 40.0)]);
         assert_eq!(figs[1].panels[0].series[0].points, vec![(0.0, 40.0), (1.0, 41.0), (2.0, 42.0)]);
     }
 
@@ -297,8 +348,8 @@ mod tests {
                 title: "clair: test".into(),
                 y_label: "score %".into(),
                 series: vec![
-                    Series { label: "dpo".into(), color: 0, dashed: false, points: vec![(0.0, 40.0), (1.0, 43.0)] },
-                    Series { label: "apo_zero".into(), color: 1, dashed: true, points: vec![(0.0, 40.0), (1.0, 38.0)] },
+                    Series { label: "dpo".into(), color: Some(0), dashed: false, points: vec![(0.0, 40.0), (1.0, 43.0)] },
+                    Series { label: "apo_zero".into(), color: None, dashed: true, points: vec![(0.0, 40.0), (1.0, 38.0)] },
                 ],
             }],
         };
