@@ -81,12 +81,13 @@ fn per_epoch(runs: &[&RunData], epoch0: Option<&dyn Fn(&RunData) -> Option<f64>>
         if run.evals.is_empty() {
             continue;
         }
-        if let Some(v) = epoch0.and_then(|g| g(run)) {
+        if let Some(v) = epoch0.and_then(|g| g(run)).filter(|v| v.is_finite()) {
             let s = sums.entry(0).or_default();
             *s = (s.0 + v, s.1 + 1);
         }
         for e in run.evals.iter().filter(|e| e.epoch >= 1) {
-            if let Some(v) = f(e) {
+            // A diverged run's NaN or infinite values are left out rather than drawn.
+            if let Some(v) = f(e).filter(|v| v.is_finite()) {
                 let s = sums.entry(e.epoch).or_default();
                 *s = (s.0 + v, s.1 + 1);
             }
@@ -338,6 +339,8 @@ mod tests {
         let c = collected(vec![1, 2], vec![run("clair", "dpo", 1, &[41.0, 43.0]), run("clair", "dpo", 2, &[45.0])]);
         let runs: Vec<&RunData> = c.runs.iter().collect();
         assert_eq!(per_epoch(&runs, None, &|e| Some(e.score)), vec![(1.0, 43.0), (2.0, 43.0)]);
+        let nan = |e: &EvalPoint| Some(if e.epoch == 2 { f64::NAN } else { e.score });
+        assert_eq!(per_epoch(&runs, None, &nan), vec![(1.0, 43.0)], "a diverged value is not drawn");
     }
 
     #[test]
