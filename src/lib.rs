@@ -16,3 +16,4 @@ pub mod data;
 pub mod agents;
 pub mod train;
 pub mod tasks;
+pub mod report;

@@ -31,6 +31,8 @@ enum Command {
     Logprob(cli::logprob::Args),
     /// Export a run's checkpoint as a Hugging Face model folder.
     Export(cli::export::Args),
+    /// Regenerate a grid's reports (tables, CSVs, figures) from its store; print Tables 1 and 2.
+    Table(cli::table::Args),
 }
 
 fn main() {
@@ -44,6 +46,7 @@ fn main() {
         Command::Generate(args) => cli::generate::run(args),
         Command::Logprob(args) => cli::logprob::run(args),
         Command::Export(args) => cli::export::run(args),
+        Command::Table(args) => cli::table::run(args),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");

@@ -9,3 +9,4 @@ pub mod contrast;
 pub mod generate;
 pub mod logprob;
 pub mod export;
+pub mod table;

@@ -5,7 +5,7 @@
 mod base_model;
 mod bundle;
 mod dataset;
-mod eval;
+pub mod eval;
 mod io;
 mod prompts;
 mod reference;

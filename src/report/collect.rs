@@ -1,0 +1,348 @@
+//! What the store holds for one grid, gathered through the plan into plain structs.
+//!
+//! Everything is optional: a dataset not built yet, an epoch not evaluated, a run not trained
+//! are simply absent, so a partial grid gives partial tables. Artifacts that exist but cannot
+//! be read are skipped too, and named in [`Collected::warnings`] so the user can see why a
+//! number is missing; collecting never fails and never panics.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::grid::Grid;
+use crate::plan::{Plan, Task, TaskKind};
+use crate::store::Store;
+use crate::tasks::eval::{EvalResult, Heldout};
+use crate::train::StepLog;
+
+/// Everything the reports are made from.
+#[derive(Debug, Clone, Default)]
+pub struct Collected {
+    pub grid: String,
+    /// The grid's seeds, in order (the first also seeded the data).
+    pub seeds: Vec<u64>,
+    /// The base model's evaluation (epoch 0), when done.
+    pub base: Option<EvalPoint>,
+    /// One per grid dataset, in grid order; `manifest` is `None` until the dataset is built.
+    pub datasets: Vec<DatasetInfo>,
+    /// One per (dataset, objective, seed) cell of the grid, in plan order.
+    pub runs: Vec<RunData>,
+    /// Artifacts that exist but could not be read (file and reason).
+    pub warnings: Vec<String>,
+}
+
+/// One dataset's Table 1 numbers (from its `manifest.json`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatasetInfo {
+    pub name: String,
+    pub manifest: Option<DatasetNumbers>,
+}
+
+/// The fields of `crate::data::dataset::DatasetManifest` that the report uses. Read leniently
+/// (missing fields default) so manifests written before a field existed still report; the
+/// test `dataset_numbers_read_every_manifest_field` keeps the names in step with the real type.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(default)]
+pub struct DatasetNumbers {
+    pub builder: String,
+    pub train: usize,
+    pub heldout: usize,
+    pub filters: FilterNumbers,
+    pub contrast: ContrastNumbers,
+    pub winner_vs_model: Option<WinnerNumbers>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(default)]
+pub struct FilterNumbers {
+    pub considered: usize,
+    pub format: usize,
+    pub empty: usize,
+    pub identical: usize,
+    pub length_ratio: usize,
+    pub kept: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(default)]
+pub struct ContrastNumbers {
+    pub pairs: usize,
+    /// Percent.
+    pub mean_jaccard: f64,
+    /// Characters.
+    pub mean_levenshtein: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(default)]
+pub struct WinnerNumbers {
+    pub compared: usize,
+    pub winner_better: usize,
+    pub model_better: usize,
+    pub ties: usize,
+    /// Fraction of comparisons the winner won (0..1).
+    pub fraction: f64,
+    /// Fraction the model's own answer won; `None` in manifests older than the field.
+    pub model_fraction: Option<f64>,
+    pub suggested: String,
+}
+
+impl WinnerNumbers {
+    /// `model_fraction`, or recomputed from the counts where the manifest predates it.
+    pub fn model_fraction(&self) -> f64 {
+        self.model_fraction.unwrap_or(if self.compared == 0 { 0.0 } else { self.model_better as f64 / self.compared as f64 })
+    }
+}
+
+/// One checkpoint's evaluation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvalPoint {
+    pub epoch: usize,
+    /// Benchmark score, percent.
+    pub score: f64,
+    /// Mean response length, characters.
+    pub mean_length: f64,
+    /// `(family, accuracy %)` in the benchmark's family order.
+    pub per_family: Vec<(String, f64)>,
+    /// Held-out means (`None` for the base model).
+    pub heldout: Option<HeldoutPoint>,
+}
+
+/// Held-out means at one checkpoint (Figure 4).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HeldoutPoint {
+    pub pairs: usize,
+    pub chosen_logps: f64,
+    pub rejected_logps: f64,
+    pub chosen_reward: f64,
+    pub rejected_reward: f64,
+}
+
+impl From<&Heldout> for HeldoutPoint {
+    fn from(h: &Heldout) -> Self {
+        HeldoutPoint {
+            pairs: h.pairs,
+            chosen_logps: h.chosen_logps,
+            rejected_logps: h.rejected_logps,
+            chosen_reward: h.chosen_reward,
+            rejected_reward: h.rejected_reward,
+        }
+    }
+}
+
+impl From<&EvalResult> for EvalPoint {
+    fn from(r: &EvalResult) -> Self {
+        EvalPoint {
+            epoch: r.epoch,
+            score: r.benchmark.overall,
+            mean_length: r.benchmark.mean_length,
+            per_family: r.benchmark.per_family.iter().map(|f| (f.family.as_str().to_string(), f.accuracy)).collect(),
+            heldout: r.heldout.as_ref().map(HeldoutPoint::from),
+        }
+    }
+}
+
+/// One training run (a dataset x objective x seed cell) and its evaluations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunData {
+    pub dataset: String,
+    /// The objective's name in the grid.
+    pub objective: String,
+    /// Its kind (`dpo`, `apo_zero`, `kto`, ...).
+    pub kind: String,
+    pub seed: u64,
+    /// Epochs the grid asks for.
+    pub epochs_planned: usize,
+    /// Evaluated checkpoints, sorted by epoch (epochs 1..E; missing ones absent).
+    pub evals: Vec<EvalPoint>,
+    /// The finished training run, when done.
+    pub train: Option<TrainInfo>,
+    /// Held-out means of the reference (base) model: the epoch-0 point of Figure 4's
+    /// log-likelihoods (rewards are 0 there by definition). `None` until reference log-probs exist.
+    pub reference_heldout: Option<(f64, f64)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainInfo {
+    /// Wall time of the train task (its `task.json`), seconds.
+    pub seconds: f64,
+    pub updates: usize,
+    /// `log.jsonl`, one entry per optimizer update.
+    pub steps: Vec<StepLog>,
+}
+
+#[derive(Deserialize)]
+struct TrainJson {
+    updates: usize,
+}
+
+#[derive(Deserialize)]
+struct ReferenceJson {
+    heldout: Vec<[f32; 2]>,
+}
+
+/// Reads what the store holds for `plan`'s tasks.
+pub fn collect(grid: &Grid, plan: &Plan, store: &Store) -> Collected {
+    let mut c = Collected { grid: grid.name.clone(), seeds: grid.seeds.clone(), ..Collected::default() };
+    let label = |t: &Task, k: &str| t.labels[k].as_str().map(str::to_string);
+    let kind_of: BTreeMap<&str, &str> = grid.objectives.iter().map(|o| (o.name.as_str(), o.kind.name())).collect();
+
+    // Reference held-out means per dataset.
+    let mut reference: BTreeMap<String, (f64, f64)> = BTreeMap::new();
+    for t in plan.tasks.iter().filter(|t| t.kind == TaskKind::ReferenceLogps && store.is_done(&t.key)) {
+        let Some(ds) = label(t, "dataset") else { continue };
+        let path = store.artifact_dir(&t.key).join("reference.json");
+        if let Some(r) = read::<ReferenceJson>(&path, &mut c.warnings)
+            && !r.heldout.is_empty()
+        {
+            let n = r.heldout.len() as f64;
+            let chosen = r.heldout.iter().map(|p| p[0] as f64).sum::<f64>() / n;
+            let rejected = r.heldout.iter().map(|p| p[1] as f64).sum::<f64>() / n;
+            reference.insert(ds, (chosen, rejected));
+        }
+    }
+
+    for d in &grid.datasets {
+        let task = plan.tasks.iter().find(|t| t.kind == TaskKind::Dataset && label(t, "dataset").as_deref() == Some(d.name.as_str()));
+        let manifest = task
+            .filter(|t| store.is_done(&t.key))
+            .and_then(|t| read::<DatasetNumbers>(&store.artifact_dir(&t.key).join("manifest.json"), &mut c.warnings));
+        c.datasets.push(DatasetInfo { name: d.name.clone(), manifest });
+    }
+
+    let mut runs: Vec<RunData> = Vec::new();
+    let mut index: BTreeMap<(String, String, u64), usize> = BTreeMap::new();
+    for t in plan.tasks.iter().filter(|t| t.kind == TaskKind::Train) {
+        let (Some(dataset), Some(objective)) = (label(t, "dataset"), label(t, "objective")) else { continue };
+        let seed = t.labels["seed"].as_u64().unwrap_or(0);
+        let epochs_planned = t.params["train"]["epochs"].as_u64().unwrap_or(0) as usize;
+        let train = store.is_done(&t.key).then(|| train_info(store, &t.key, &mut c.warnings)).flatten();
+        index.insert((dataset.clone(), objective.clone(), seed), runs.len());
+        runs.push(RunData {
+            kind: kind_of.get(objective.as_str()).copied().unwrap_or("unknown").to_string(),
+            reference_heldout: reference.get(&dataset).copied(),
+            dataset,
+            objective,
+            seed,
+            epochs_planned,
+            evals: Vec::new(),
+            train,
+        });
+    }
+
+    for t in plan.tasks.iter().filter(|t| t.kind == TaskKind::Eval && store.is_done(&t.key)) {
+        let Some(result) = read::<EvalResult>(&store.artifact_dir(&t.key).join("eval.json"), &mut c.warnings) else { continue };
+        let point = EvalPoint::from(&result);
+        match (label(t, "dataset"), label(t, "objective")) {
+            (Some(ds), Some(obj)) => {
+                let seed = t.labels["seed"].as_u64().unwrap_or(0);
+                if let Some(&i) = index.get(&(ds, obj, seed)) {
+                    runs[i].evals.push(point);
+                }
+            }
+            _ => c.base = Some(point),
+        }
+    }
+    for r in &mut runs {
+        r.evals.sort_by_key(|e| e.epoch);
+    }
+    c.runs = runs;
+    c
+}
+
+fn train_info(store: &Store, key: &str, warnings: &mut Vec<String>) -> Option<TrainInfo> {
+    let dir = store.artifact_dir(key);
+    let seconds = match store.manifest(key) {
+        Ok(m) => m.seconds,
+        Err(e) => {
+            warnings.push(e.to_string());
+            return None;
+        }
+    };
+    let updates = read::<TrainJson>(&dir.join("train.json"), warnings).map(|t| t.updates).unwrap_or(0);
+    let log = dir.join("log.jsonl");
+    let mut steps = Vec::new();
+    match std::fs::read_to_string(&log) {
+        Ok(text) => {
+            for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+                match serde_json::from_str::<StepLog>(line) {
+                    Ok(s) => steps.push(s),
+                    Err(e) => {
+                        warnings.push(format!("{} line {}: {e}", log.display(), i + 1));
+                        break;
+                    }
+                }
+            }
+        }
+        Err(e) => warnings.push(format!("{}: {e}", log.display())),
+    }
+    Some(TrainInfo { seconds, updates, steps })
+}
+
+fn read<T: DeserializeOwned>(path: &Path, warnings: &mut Vec<String>) -> Option<T> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            warnings.push(format!("{}: {e}", path.display()));
+            return None;
+        }
+    };
+    match serde_json::from_str(&text) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            warnings.push(format!("{}: {e}", path.display()));
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::contrast::ContrastStats;
+    use crate::data::dataset::DatasetManifest;
+    use crate::data::filters::FilterCounts;
+    use crate::data::winner_vs_model::WinnerVsModel;
+
+    #[test]
+    fn dataset_numbers_read_every_manifest_field() {
+        let m = DatasetManifest {
+            builder: "clair".into(),
+            seed: 3,
+            source_models: vec![],
+            filters: FilterCounts { considered: 10, format: 1, empty: 2, identical: 3, length_ratio: 1, kept: 3 },
+            train: 2,
+            heldout: 1,
+            contrast: ContrastStats { pairs: 3, mean_jaccard: 40.0, mean_levenshtein: 12.5 },
+            winner_vs_model: Some(WinnerVsModel {
+                compared: 4,
+                winner_better: 3,
+                model_better: 1,
+                ties: 0,
+                rejected: 0,
+                fraction: 0.75,
+                model_fraction: 0.25,
+                suggested: "apo_zero".into(),
+            }),
+        };
+        let n: DatasetNumbers = serde_json::from_value(serde_json::to_value(&m).unwrap()).unwrap();
+        assert_eq!(n.builder, "clair");
+        assert_eq!((n.train, n.heldout), (2, 1));
+        assert_eq!(n.filters, FilterNumbers { considered: 10, format: 1, empty: 2, identical: 3, length_ratio: 1, kept: 3 });
+        assert_eq!(n.contrast, ContrastNumbers { pairs: 3, mean_jaccard: 40.0, mean_levenshtein: 12.5 });
+        let w = n.winner_vs_model.unwrap();
+        assert_eq!((w.compared, w.winner_better, w.model_better, w.fraction), (4, 3, 1, 0.75));
+        assert_eq!((w.model_fraction, w.suggested.as_str()), (Some(0.25), "apo_zero"));
+    }
+
+    #[test]
+    fn an_older_manifest_without_model_fraction_still_reads() {
+        let json = r#"{"builder":"judge_off_policy","filters":{"considered":5,"kept":5},
+            "contrast":{"pairs":5,"mean_jaccard":11.0,"mean_levenshtein":41.0},
+            "winner_vs_model":{"compared":4,"winner_better":3,"model_better":1,"fraction":0.75,"suggested":"apo_zero"}}"#;
+        let n: DatasetNumbers = serde_json::from_str(json).unwrap();
+        assert_eq!(n.winner_vs_model.unwrap().model_fraction(), 0.25);
+    }
+}
