@@ -6,6 +6,7 @@ use anyhow::bail;
 
 use apogrid::exec::{self, DeviceName, ExecOptions};
 use apogrid::plan::TaskKind;
+use apogrid::report;
 use apogrid::tasks::TaskRunner;
 
 /// Run the grid: finished work is never redone, a killed run resumes, failures are reported
@@ -69,6 +70,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     for (i, message) in &outcome.failed {
         eprintln!("  FAILED {}: {message}", loaded.plan.tasks[*i].id);
     }
+    // The reports always reflect the store, whatever part of the grid this run covered.
+    let collected = report::collect(&loaded.grid, &loaded.plan, &loaded.store);
+    let dir = report::results_dir(&loaded.grid);
+    report::write_files(&dir, &report::render_all(&collected)?)?;
+    let datasets_only = args.only.as_ref().is_some_and(|o| o.iter().any(|k| k.starts_with("dataset")));
+    if datasets_only {
+        println!("{}", report::table1_markdown(&collected.datasets));
+    }
+    eprintln!("reports in {}", dir.display());
     if !outcome.success() {
         bail!("{} task(s) failed; `apogrid status {}` lists them", outcome.failed.len(), args.grid.display());
     }

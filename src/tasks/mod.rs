@@ -8,6 +8,7 @@ mod dataset;
 pub mod eval;
 mod io;
 mod prompts;
+mod prune;
 mod reference;
 mod sample;
 mod tables;

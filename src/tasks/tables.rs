@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use crate::exec::TaskContext;
 use crate::grid::Grid;
+use crate::grid::schema::KeepCheckpoints;
 use crate::plan::Task;
 use crate::report;
 
@@ -18,5 +19,9 @@ pub fn run(grid: &Grid, _task: &Task, ctx: &TaskContext) -> anyhow::Result<Value
     let results = report::results_dir(grid);
     report::write_files(&results, &files)?;
     let names: Vec<String> = files.iter().map(|f| f.path.display().to_string()).collect();
-    Ok(json!({ "results": results, "files": names, "warnings": collected.warnings }))
+    let pruned = match grid.train.keep_checkpoints {
+        KeepCheckpoints::All => 0,
+        KeepCheckpoints::BestLast => super::prune::prune_runs(ctx)?,
+    };
+    Ok(json!({ "results": results, "files": names, "warnings": collected.warnings, "pruned_checkpoints": pruned }))
 }
