@@ -16,8 +16,14 @@ use super::families::{Detail, Family, Op, Task, facts};
 use super::styles::{Style, render};
 use crate::data::seed;
 
-/// Per-family error rates of the target's training corpus (order of [`Family::ALL`]).
-pub const TARGET_ERROR_RATES: [f64; 7] = [0.55, 0.30, 0.25, 0.35, 0.70, 0.60, 0.50];
+/// Per-family error rates of the target's training corpus (order of [`Family::ALL`]). They are
+/// moderate because the tiny model's own limits (a few hundred updates) add errors of their
+/// own; the rates still differ by family so the base model is unevenly imperfect.
+pub const TARGET_ERROR_RATES: [f64; 7] = [0.30, 0.20, 0.20, 0.25, 0.35, 0.30, 0.30];
+/// The error rates of the rule-based stand-in for the *trained* target model (corpus errors
+/// plus the tiny model's own limits, roughly as measured on the benchmark), where the model is
+/// not wired in.
+pub const STANDIN_ERROR_RATES: [f64; 7] = [0.55, 0.30, 0.25, 0.35, 0.70, 0.60, 0.50];
 /// The weaker, earlier checkpoint's stand-in error rates (off-policy pool).
 pub const WEAK_ERROR_RATES: [f64; 7] = [0.80, 0.70, 0.45, 0.65, 0.90, 0.85, 0.75];
 /// The noisy rule-based generator's error rates.
