@@ -92,7 +92,10 @@ pub fn pretrain(
                 tail.push(value as f64);
             }
             let grads = GradientsParams::from_grads(loss.backward(), &model);
-            let lr = Schedule::Linear.rate(spec.learning_rate, update, total);
+            // A short linear warm-up lets the tiny model take a large rate without blowing up
+            // its first steps (it has only a few hundred updates to learn in).
+            let warmup = (total / 20).max(1);
+            let lr = Schedule::Linear.rate(spec.learning_rate, update, total) * ((update + 1) as f64 / warmup as f64).min(1.0);
             model = optimizer.step(lr, model, grads);
             update += 1;
             progress(format!("pretrain epoch {epoch}/{} step {}/{steps} loss {value:.3}", spec.epochs, step + 1));

@@ -13,7 +13,7 @@
 //!
 //! The tasks are sized for the embedded tiny char-level model, which must learn them from a few
 //! hundred updates within the dataset stage's time budget: single-digit operands (small times
-//! tables), short words to reverse, three letters from `a`..`j` to sort, a fact table of 24 rows.
+//! tables), short words to reverse, three letters from `a`..`j` to sort, 24 rows of facts.
 //! Everything is synthetic and says so: the fact table is made of invented names drawn from a
 //! fixed seed. A task can be recovered from its prompt text ([`Task::parse`]), which is how the
 //! oracle "knows the answers" to any prompt of this world.
