@@ -102,7 +102,7 @@ fn main() {
     let full = gen_time(false);
     let new_tokens = (a.batch * a.new) as f64;
 
-    println!("tiny model (d=128, 4 layers, vocab {VOCAB_SIZE}), flex CPU backend, median of {} runs", a.reps);
+    println!("tiny model (d=64, 4 layers, vocab {VOCAB_SIZE}), flex CPU backend, median of {} runs", a.reps);
     println!("| measurement | shape | seconds | tokens/s |");
     println!("|---|---|---:|---:|");
     println!(

@@ -16,6 +16,9 @@ use crate::plan::Task;
 use crate::train::pretrain::{PretrainSpec, pretrain};
 use crate::world::corpus::training_corpus;
 
+/// Pretraining keeps at least this many prompt and response tokens (the world's texts fit).
+const PRETRAIN_MIN_TOKENS: usize = 128;
+
 pub fn run(grid: &Grid, task: &Task, ctx: &TaskContext) -> anyhow::Result<Value> {
     let spec = grid.model.spec.as_str();
     let Some(pre) = &grid.model.pretrain else {
@@ -35,7 +38,13 @@ pub fn run(grid: &Grid, task: &Task, ctx: &TaskContext) -> anyhow::Result<Value>
         epochs: pre.epochs,
         learning_rate: pre.learning_rate,
         batch_size: pre.batch_size,
-        truncation: Truncation { max_prompt_tokens: grid.train.max_prompt_tokens, max_response_tokens: grid.train.max_response_tokens },
+        // The world's corpus is short by construction (prompts under 80 characters, responses
+        // under 100); the preference-training limits of `[train]` must not cut a response before
+        // its answer and end-of-sequence, or the model never learns where its answers stop.
+        truncation: Truncation {
+            max_prompt_tokens: grid.train.max_prompt_tokens.max(PRETRAIN_MIN_TOKENS),
+            max_response_tokens: grid.train.max_response_tokens.max(PRETRAIN_MIN_TOKENS),
+        },
         seed,
         pad_id: tokenizer.pad_id(),
     };

@@ -33,6 +33,29 @@ pub struct PretrainReport {
     pub seconds: f64,
 }
 
+/// Batches of `batch_size` example indices for one epoch: a seeded shuffle, then within each
+/// window of [`BUCKET_WINDOW`] batches the examples are sorted by length before they are cut
+/// into batches, and the batches are shuffled again. A batch is padded to its longest row, so
+/// grouping similar lengths saves the padding (about a third of the compute on the world's
+/// corpus) while every batch stays a random draw of the corpus.
+fn length_bucketed_batches(examples: &[(Vec<u32>, Vec<u32>)], batch_size: usize, seed: u64) -> Vec<Vec<usize>> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut order: Vec<usize> = (0..examples.len()).collect();
+    order.shuffle(&mut rng);
+    let len = |i: &usize| examples[*i].0.len() + examples[*i].1.len();
+    let mut batches: Vec<Vec<usize>> = Vec::new();
+    for window in order.chunks(batch_size.max(1) * BUCKET_WINDOW) {
+        let mut w = window.to_vec();
+        w.sort_by_key(len);
+        batches.extend(w.chunks(batch_size.max(1)).map(<[usize]>::to_vec));
+    }
+    batches.shuffle(&mut rng);
+    batches
+}
+
+/// Batches per length-sorting window in [`length_bucketed_batches`].
+const BUCKET_WINDOW: usize = 16;
+
 /// Trains `model` (on an autodiff device) on `(prompt ids, response ids)`; calls `after_epoch`
 /// with the plain-device model after each epoch (to keep a weaker early checkpoint).
 pub fn pretrain(
@@ -52,10 +75,9 @@ pub fn pretrain(
     let mut update = 0;
     let mut epoch_losses = Vec::new();
     for epoch in 1..=spec.epochs {
-        let mut order: Vec<usize> = (0..examples.len()).collect();
-        order.shuffle(&mut ChaCha8Rng::seed_from_u64(spec.seed ^ (epoch as u64) << 32));
+        let batches = length_bucketed_batches(examples, spec.batch_size, spec.seed ^ (epoch as u64) << 32);
         let mut tail = Vec::new();
-        for (step, chunk) in order.chunks(spec.batch_size).enumerate() {
+        for (step, chunk) in batches.iter().enumerate() {
             let rows: Vec<(&[u32], &[u32])> =
                 chunk.iter().map(|i| (examples[*i].0.as_slice(), examples[*i].1.as_slice())).collect();
             let batch = ScoreBatch::from_ids(&rows, spec.truncation, spec.pad_id)?;
@@ -70,7 +92,10 @@ pub fn pretrain(
                 tail.push(value as f64);
             }
             let grads = GradientsParams::from_grads(loss.backward(), &model);
-            let lr = Schedule::Linear.rate(spec.learning_rate, update, total);
+            // A short linear warm-up lets the tiny model take a large rate without blowing up
+            // its first steps (it has only a few hundred updates to learn in).
+            let warmup = (total / 20).max(1);
+            let lr = Schedule::Linear.rate(spec.learning_rate, update, total) * ((update + 1) as f64 / warmup as f64).min(1.0);
             model = optimizer.step(lr, model, grads);
             update += 1;
             progress(format!("pretrain epoch {epoch}/{} step {}/{steps} loss {value:.3}", spec.epochs, step + 1));
@@ -79,4 +104,29 @@ pub fn pretrain(
         after_epoch(epoch, &model.valid())?;
     }
     Ok((model.valid(), PretrainReport { epoch_losses, seconds: clock.elapsed().as_secs_f64() }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucketed_batches_cover_every_example_once_and_group_lengths() {
+        let examples: Vec<(Vec<u32>, Vec<u32>)> = (0..1000).map(|i| (vec![1; 1 + i % 37], vec![2; 1 + i % 11])).collect();
+        let batches = length_bucketed_batches(&examples, 16, 7);
+        assert_eq!(batches.len(), 1000usize.div_ceil(16));
+        let mut seen: Vec<usize> = batches.iter().flatten().copied().collect();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..1000).collect::<Vec<_>>());
+        assert!(batches.iter().all(|b| b.len() <= 16));
+        assert_eq!(batches, length_bucketed_batches(&examples, 16, 7));
+        assert_ne!(batches, length_bucketed_batches(&examples, 16, 8));
+        // Padding: the longest row of each batch, summed, is far below a plain shuffle's.
+        let len = |i: &usize| examples[*i].0.len() + examples[*i].1.len();
+        let padded: usize = batches.iter().map(|b| b.iter().map(len).max().unwrap_or(0) * b.len()).sum();
+        let mut plain: Vec<usize> = (0..1000).collect();
+        plain.shuffle(&mut ChaCha8Rng::seed_from_u64(7));
+        let plain_padded: usize = plain.chunks(16).map(|b| b.iter().map(len).max().unwrap_or(0) * b.len()).sum();
+        assert!(padded * 10 < plain_padded * 8, "{padded} vs {plain_padded}");
+    }
 }

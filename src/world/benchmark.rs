@@ -48,7 +48,7 @@ pub struct BenchScore {
 
 impl Benchmark {
     /// Up to `per_family` distinct benchmark-side prompts per family, drawn with `seed`. A
-    /// family with fewer distinct prompts than asked (facts has about 60) gives all it has.
+    /// family with fewer distinct prompts than asked (facts has about 48) gives all it has.
     pub fn new(seed: u64, per_family: usize) -> Self {
         let mut tasks = Vec::new();
         for family in Family::ALL {

@@ -1,5 +1,6 @@
-//! The fixed synthetic fact table behind the `facts` family (the TriviaQA stand-in): 40
-//! invented countries, each with an invented capital and language. It is drawn once from a
+//! The fixed synthetic fact table behind the `facts` family (the TriviaQA stand-in): 24
+//! invented countries (few enough that the tiny model sees each fact a few dozen times in its
+//! pretraining), each with an invented capital and language. It is drawn once from a
 //! constant seed, never from the run seed, so every run of the tool knows the same "world".
 
 use std::sync::OnceLock;
@@ -31,7 +32,7 @@ impl FactTable {
     }
 }
 
-/// The fixed fact table (40 rows, drawn once from a constant seed; never from the run seed).
+/// The fixed fact table (24 rows, drawn once from a constant seed; never from the run seed).
 pub fn facts() -> &'static FactTable {
     static TABLE: OnceLock<FactTable> = OnceLock::new();
     TABLE.get_or_init(|| {
@@ -51,7 +52,7 @@ pub fn facts() -> &'static FactTable {
                 }
             }
         };
-        let rows = (0..40)
+        let rows = (0..24)
             .map(|_| {
                 let country = word(&mut rng, 2, &["ia", "ar", "and", "ovia"]);
                 let capital = word(&mut rng, 2, &["ton", "burg", "ka", "mere"]);

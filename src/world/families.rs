@@ -3,14 +3,17 @@
 //!
 //! | family | stands for | example prompt | answer |
 //! |---|---|---|---|
-//! | `arithmetic` | GSM8k, MATH | `What is 23 plus 41?` | `64` |
+//! | `arithmetic` | GSM8k, MATH | `What is 7 plus 8?` | `15` |
 //! | `facts` | TriviaQA (a fixed synthetic fact table) | `Name the capital of Dorvia.` | `Melkot` |
 //! | `compare` | BoolQ | `Is 37 greater than 52?` | `no` |
 //! | `choice` | MMLU, ARC | `Which is an animal? A) saw B) fox C) pear D) bus` | `B` |
-//! | `reverse` | string manipulation | `Spell 'planet' backwards.` | `tenalp` |
-//! | `sort` | string manipulation | `Sort these letters: d b a c.` | `a b c d` |
+//! | `reverse` | string manipulation | `Spell 'frog' backwards.` | `gorf` |
+//! | `sort` | string manipulation | `Sort these letters: d b a.` | `a b d` |
 //! | `count` | string manipulation | `How many times does 'a' appear in 'banana'?` | `3` |
 //!
+//! The tasks are sized for the embedded tiny char-level model, which must learn them from a few
+//! hundred updates within the dataset stage's time budget: single-digit operands (small times
+//! tables), short words to reverse, three letters from `a`..`j` to sort, 24 rows of facts.
 //! Everything is synthetic and says so: the fact table is made of invented names drawn from a
 //! fixed seed. A task can be recovered from its prompt text ([`Task::parse`]), which is how the
 //! oracle "knows the answers" to any prompt of this world.
@@ -140,15 +143,17 @@ pub struct Task {
 
 const ARITH_TEMPLATES: [(&str, &str); 3] =
     [("What is ", "?"), ("Compute ", "."), ("How much is ", "?")];
-const CAPITAL_TEMPLATES: [(&str, &str); 3] = [
+const CAPITAL_TEMPLATES: [(&str, &str); 4] = [
     ("What is the capital of ", "?"),
     ("Which city is the capital of ", "?"),
     ("Name the capital of ", "."),
+    ("Tell me the capital of ", "."),
 ];
-const LANGUAGE_TEMPLATES: [(&str, &str); 3] = [
+const LANGUAGE_TEMPLATES: [(&str, &str); 4] = [
     ("What language is spoken in ", "?"),
     ("Which language do people speak in ", "?"),
     ("Name the language of ", "."),
+    ("Tell me the language of ", "."),
 ];
 const REVERSE_TEMPLATES: [(&str, &str); 3] =
     [("Reverse the word '", "'."), ("Spell '", "' backwards."), ("Write '", "' in reverse.")];
@@ -174,6 +179,16 @@ pub const WORDS: [&str; 100] = [
     "cabin", "dinner", "feather", "glove", "hollow", "marble", "nickel", "paddle", "saucer", "thimble",
 ];
 
+/// Short words (3-4 letters, no palindromes) for the reverse family: a tiny char model can
+/// learn to reverse these within its few hundred pretraining updates, not six-letter ones.
+pub const SHORT_WORDS: [&str; 60] = [
+    "cat", "dog", "sun", "map", "cup", "hat", "pen", "box", "fan", "jam", "key", "lip", "mud",
+    "net", "owl", "pig", "rug", "sky", "toy", "van", "web", "yak", "zip", "bed", "car", "egg",
+    "fig", "gum", "ink", "jar", "kit", "log", "milk", "nest", "frog", "lamp", "desk", "rain",
+    "ship", "tree", "bird", "cake", "drum", "fish", "gold", "hill", "king", "leaf", "moon", "nose",
+    "park", "road", "salt", "tent", "wind", "wolf", "yarn", "corn", "bell", "ring",
+];
+
 /// The categories of the multiple-choice family, with their members.
 pub const CATEGORIES: [(&str, &str, [&str; 6]); 6] = [
     ("fruit", "a", ["apple", "pear", "lemon", "mango", "plum", "grape"]),
@@ -196,12 +211,13 @@ impl Task {
             Family::Arithmetic => {
                 let op = [Op::Plus, Op::Minus, Op::Times][pick(rng, 3)];
                 let (a, b) = match op {
-                    Op::Plus => (rng.random_range(2..60), rng.random_range(2..60)),
+                    Op::Plus => (rng.random_range(1..10), rng.random_range(1..10)),
+                    // The inverse of a single-digit sum: a result and operand below 10.
                     Op::Minus => {
-                        let a = rng.random_range(10..100);
-                        (a, rng.random_range(1..=a))
+                        let b = rng.random_range(1..10);
+                        (b + rng.random_range(0..10), b)
                     }
-                    Op::Times => (rng.random_range(2..13), rng.random_range(2..13)),
+                    Op::Times => (rng.random_range(2..6), rng.random_range(2..6)),
                 };
                 let (pre, post) = ARITH_TEMPLATES[pick(rng, 3)];
                 (format!("{pre}{a} {} {b}{post}", op.word()), Detail::Arithmetic { a, op, b })
@@ -214,7 +230,7 @@ impl Task {
                 } else {
                     (Relation::Language, LANGUAGE_TEMPLATES)
                 };
-                let (pre, post) = templates[pick(rng, 3)];
+                let (pre, post) = templates[pick(rng, templates.len())];
                 (format!("{pre}{entity}{post}"), Detail::Fact { entity, relation })
             }
             Family::Compare => match pick(rng, 3) {
@@ -267,13 +283,13 @@ impl Task {
                 (prompt, Detail::Choice { category: category.into(), options })
             }
             Family::Reverse => {
-                let word = WORDS[pick(rng, WORDS.len())].to_string();
+                let word = SHORT_WORDS[pick(rng, SHORT_WORDS.len())].to_string();
                 let (pre, post) = REVERSE_TEMPLATES[pick(rng, REVERSE_TEMPLATES.len())];
                 (format!("{pre}{word}{post}"), Detail::Reverse { word })
             }
             Family::Sort => {
-                let n = rng.random_range(4..=6);
-                let mut pool: Vec<char> = ('a'..='z').collect();
+                let n = 3;
+                let mut pool: Vec<char> = ('a'..='j').collect();
                 pool.shuffle(rng);
                 let letters: Vec<char> = pool[..n].to_vec();
                 let (pre, post) = SORT_TEMPLATES[pick(rng, 2)];
@@ -461,6 +477,10 @@ mod tests {
         assert_eq!(ans("Sort these letters: d b a c."), "a b c d");
         assert_eq!(ans("How many times does 'a' appear in 'banana'?"), "3");
         assert_eq!(ans("How many letters are in 'banana'?"), "6");
-        assert_eq!(facts().rows.len(), 40);
+        assert_eq!(ans("Spell 'frog' backwards."), "gorf");
+        let e = &facts().rows[3].0;
+        assert_eq!(ans(&format!("Tell me the capital of {e}.")), facts().rows[3].1);
+        assert_eq!(ans(&format!("Tell me the language of {e}.")), facts().rows[3].2);
+        assert_eq!(facts().rows.len(), 24);
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! [`OracleReviser`] makes a *minimal* revision: it keeps the target's wording and replaces only
 //! the wrong answer, where the response states it (after the answer marker, and the last
-//! mention of the same wrong answer before it, e.g. `23 plus 41 is 65. The answer is 65.` ->
-//! `23 plus 41 is 64. The answer is 64.`). A response without an answer marker gets
+//! mention of the same wrong answer before it, e.g. `I think the answer is 65.` ->
+//! `I think the answer is 64.`; `7 plus 8 is 16. The answer is 16.` -> `7 plus 8 is 15. The
+//! answer is 15.`). A response without an answer marker gets
 //! ` The answer is X.` appended; an empty one gets a fresh target-style answer. Like the paper's
 //! reviser, which makes answers "clearer", it also drops a filler opening (`Okay. `,
 //! `Let me think. `), the one stylistic flaw the graded quality knows. A right answer without
@@ -134,7 +135,8 @@ mod tests {
         let c = "Which is an animal? A) saw B) fox C) pear D) bus";
         assert_eq!(revise(c, "I pick saw. The answer is A."), "I pick fox. The answer is B.");
         assert_eq!(revise(p, "sixty four"), "sixty four The answer is 64.");
-        assert_eq!(revise(p, ""), "23 plus 41 is 64. The answer is 64.");
+        assert_eq!(revise(p, ""), "The answer is 64.");
+        assert_eq!(revise(p, "Okay. I think the answer is 65."), "I think the answer is 64.");
         let right = "23 plus 41 is 64. The answer is 64.";
         assert_eq!(revise(p, right), right);
         assert!(matches!(OracleReviser.revise("Write a poem.", "x"), Err(AgentError::Rejected(_))));

@@ -4,8 +4,8 @@
 //!   (the `stronger_preferred` winners).
 //! - [`RulePolicy`]: answers in a given style, wrong at given per-family rates with the
 //!   corpus's realistic mistakes. Three presets:
-//!   [`RulePolicy::target_standin`] (the target's style and corpus rates: what the trained tiny
-//!   model imitates, used where the model is not wired in), [`RulePolicy::weak_checkpoint`]
+//!   [`RulePolicy::target_standin`] (the target's style, wrong about as often as the trained
+//!   tiny model: used where the model is not wired in), [`RulePolicy::weak_checkpoint`]
 //!   (target style, much less accurate: an earlier checkpoint) and [`RulePolicy::noisy_rules`]
 //!   (terse style, often wrong, sometimes without an answer marker): the off-policy pool.
 //!
@@ -17,7 +17,7 @@
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use super::corpus::{NOISY_ERROR_RATES, TARGET_ERROR_RATES, WEAK_ERROR_RATES, rate, wrong_answer};
+use super::corpus::{NOISY_ERROR_RATES, STANDIN_ERROR_RATES, WEAK_ERROR_RATES, rate, wrong_answer};
 use super::families::Task;
 use super::styles::{Style, render};
 use crate::data::agents::{AgentError, Decoding, Generator};
@@ -57,7 +57,7 @@ pub struct RulePolicy {
 
 impl RulePolicy {
     pub fn target_standin() -> Self {
-        Self { name: "world-target-standin".into(), style: Style::Target, error_rates: TARGET_ERROR_RATES, drop_marker: 0.0 }
+        Self { name: "world-target-standin".into(), style: Style::Target, error_rates: STANDIN_ERROR_RATES, drop_marker: 0.0 }
     }
     pub fn weak_checkpoint() -> Self {
         Self { name: "world-weak-checkpoint".into(), style: Style::Target, error_rates: WEAK_ERROR_RATES, drop_marker: 0.0 }

@@ -2,10 +2,12 @@
 //! that pairs from different models differ in many ways besides correctness (as in the paper),
 //! while a minimal revision of the target's own text does not.
 //!
-//! - [`Style::Target`]: the target model's style: an optional lead-in, one short restatement
-//!   that contains the answer, then `The answer is X.` (e.g. `Okay. 23 plus 41 is 64. The answer
-//!   is 64.`). It has a few variants; a sampler picks among them, which is why two samples of
-//!   the target differ in wording as well as in answer.
+//! - [`Style::Target`]: the target model's style: an optional lead-in, then the answer alone
+//!   (`Okay. The answer is 64.`, `I think the answer is 64.`). It has a few variants; a sampler
+//!   picks among them, which is why two samples of the target differ in wording as well as in
+//!   answer. It is short on purpose: the tiny model learns it from a few hundred updates, and a
+//!   restatement of the prompt before the answer (which it could not yet copy reliably) only
+//!   led its greedy answers astray and cost a third more compute per example.
 //! - [`Style::Stronger`]: the stronger model's own style: longer, explanatory, ends with a line
 //!   `Final answer: X`.
 //! - [`Style::Terse`]: the noisy rule-based generator's style: `answer = X`, sometimes just `X`.
@@ -42,42 +44,12 @@ pub fn render(style: Style, task: &Task, answer: &str, rng: Option<&mut ChaCha8R
         None => (0, false),
     };
     match style {
-        Style::Target => format!("{}{} The answer is {answer}.", LEAD_INS[lead], restatement(task, answer, alt)),
+        Style::Target => {
+            if alt { format!("{}I think the answer is {answer}.", LEAD_INS[lead]) } else { format!("{}The answer is {answer}.", LEAD_INS[lead]) }
+        }
         Style::Stronger => format!("Sure! {}\nFinal answer: {answer}", explanation(task, answer)),
         Style::Terse => {
             if alt { format!("ok so answer = {answer}") } else { format!("answer = {answer}") }
-        }
-    }
-}
-
-/// The target's one-sentence restatement; it ends with the stated answer and a period.
-fn restatement(task: &Task, answer: &str, alt: bool) -> String {
-    let said = task.stated(answer);
-    match &task.detail {
-        Detail::Arithmetic { a, op, b } => {
-            if alt { format!("So {a} {} {b} gives {said}.", op.word()) } else { format!("{a} {} {b} is {said}.", op.word()) }
-        }
-        Detail::Fact { entity, relation } => {
-            let what = match relation {
-                Relation::Capital => "capital",
-                Relation::Language => "language",
-            };
-            if alt { format!("I recall the {what} of {entity} is {said}.") } else { format!("The {what} of {entity} is {said}.") }
-        }
-        Detail::Compare { x, y, .. } => {
-            if alt { format!("Looking at {x} and {y}.") } else { format!("I compare {x} and {y}.") }
-        }
-        Detail::Choice { .. } => {
-            if alt { format!("The best option is {said}.") } else { format!("I pick {said}.") }
-        }
-        Detail::Reverse { word } => {
-            if alt { format!("Backwards, {word} is {said}.") } else { format!("{word} reversed is {said}.") }
-        }
-        Detail::Sort { .. } => {
-            if alt { format!("Sorted they are {said}.") } else { format!("In order: {said}.") }
-        }
-        Detail::Count { .. } => {
-            if alt { format!("Counting gives {said}.") } else { format!("I count {said}.") }
         }
     }
 }
@@ -131,6 +103,8 @@ mod tests {
             }
         }
         let t = Task::parse("What is 23 plus 41?").unwrap();
-        assert_eq!(render(Style::Target, &t, "64", None), "23 plus 41 is 64. The answer is 64.");
+        assert_eq!(render(Style::Target, &t, "64", None), "The answer is 64.");
+        let t = Task::parse("Which is an animal? A) saw B) fox C) pear D) bus").unwrap();
+        assert_eq!(render(Style::Target, &t, "B", None), "The answer is B.");
     }
 }
