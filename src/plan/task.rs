@@ -60,7 +60,11 @@ impl TaskKind {
     /// Bumped when a kind's implementation changes what it writes, so stale artifacts are not
     /// reused. Part of every key.
     pub fn version(self) -> u32 {
-        1
+        match self {
+            // 2: the off-policy pool uses the base model's earlier checkpoint.
+            TaskKind::Dataset => 2,
+            _ => 1,
+        }
     }
 }
 

@@ -6,7 +6,10 @@
 use anyhow::{Context, bail};
 use serde_json::Value;
 
+use super::bundle::{self, device_for};
 use super::io::{label, read_json};
+use super::sample::GENERATION_BATCH;
+use crate::agents::model::ModelGenerator;
 use crate::agents::replay::{Replay, SampleSet};
 use crate::data::agents::Generator;
 use crate::data::builders::{self, BuildOptions, BuilderKind};
@@ -70,10 +73,29 @@ fn build(grid: &Grid, entry: &grid::Dataset, builder: Builder, seed: u64, ctx: &
         BuilderKind::JudgeOnPolicy => builders::judge_on_policy(&prompts, &mut target, &mut judge, &opts)?,
         BuilderKind::StrongerPreferred => builders::stronger_preferred(&prompts, &mut target, &mut StrongerModel, &opts)?,
         BuilderKind::JudgeOffPolicy => {
-            let mut weak = RulePolicy::weak_checkpoint();
+            // Other models than the target: the base model's own earlier, weaker checkpoint
+            // (the tiny model's first pretraining epoch) and a noisy rule-based generator.
+            let weak_dir = ctx.parent(TaskKind::BaseModel)?.join("weak");
             let mut noisy = RulePolicy::noisy_rules();
-            let mut pool: Vec<&mut dyn Generator> = vec![&mut weak, &mut noisy];
-            builders::judge_off_policy(&prompts, &mut pool, &mut judge, &opts)?
+            if weak_dir.exists() {
+                let weak = bundle::load(&grid.model.spec, &weak_dir, &device_for(&ctx.slot.device)?)?;
+                let s = &grid.agents.sampling;
+                let mut weak = ModelGenerator {
+                    name: "world-earlier-checkpoint".into(),
+                    model: &weak.model,
+                    tokenizer: weak.tokenizer.as_ref(),
+                    format: weak.format.as_ref(),
+                    max_new_tokens: s.max_new_tokens,
+                    top_p: s.top_p as f32,
+                    batch_size: GENERATION_BATCH,
+                };
+                let mut pool: Vec<&mut dyn Generator> = vec![&mut weak, &mut noisy];
+                builders::judge_off_policy(&prompts, &mut pool, &mut judge, &opts)?
+            } else {
+                let mut weak = RulePolicy::weak_checkpoint();
+                let mut pool: Vec<&mut dyn Generator> = vec![&mut weak, &mut noisy];
+                builders::judge_off_policy(&prompts, &mut pool, &mut judge, &opts)?
+            }
         }
     };
     let mut dataset = Dataset::from_built(built, grid.eval.heldout_pairs, seed);

@@ -28,7 +28,7 @@ pub const STANDIN_ERROR_RATES: [f64; 7] = [0.55, 0.30, 0.25, 0.35, 0.70, 0.60, 0
 /// The weaker, earlier checkpoint's stand-in error rates (off-policy pool).
 pub const WEAK_ERROR_RATES: [f64; 7] = [0.80, 0.70, 0.45, 0.65, 0.90, 0.85, 0.75];
 /// The noisy rule-based generator's error rates.
-pub const NOISY_ERROR_RATES: [f64; 7] = [0.60, 0.60, 0.50, 0.70, 0.60, 0.60, 0.60];
+pub const NOISY_ERROR_RATES: [f64; 7] = [0.85, 0.85, 0.80, 0.85, 0.85, 0.85, 0.85];
 
 /// The rate for `family` from a per-family table.
 pub fn rate(table: &[f64; 7], family: Family) -> f64 {
