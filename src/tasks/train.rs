@@ -70,9 +70,11 @@ pub fn run(grid: &Grid, task: &Task, ctx: &TaskContext) -> anyhow::Result<Value>
         pad_id: base.tokenizer.pad_id(),
     };
     let summary = train(&base.model, &pairs, &spec, &ctx.partial, &|m| ctx.progress.set(m))?;
+    // Hard links, not moves: the resumable state stays whole until the store commits the
+    // artifact, so a kill at any moment loses nothing.
     for name in ["epochs", "log.jsonl"] {
         let (from, to) = (ctx.partial.join(name), ctx.out.join(name));
-        std::fs::rename(&from, &to).with_context(|| format!("moving {} into the artifact", from.display()))?;
+        link_tree(&from, &to).with_context(|| format!("linking {} into the artifact", from.display()))?;
     }
     write_json(&ctx.out.join("train.json"), &summary)?;
     Ok(json!({ "pairs": pairs.len(), "updates": summary.updates, "seconds": summary.seconds,
@@ -84,4 +86,18 @@ fn task_truncation(task: &Task) -> Task {
     let mut t = task.clone();
     t.params = task.params["train"].clone();
     t
+}
+
+/// Hard-links a file, or a folder's files recursively, from `from` to `to`.
+fn link_tree(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+    if from.is_dir() {
+        std::fs::create_dir_all(to)?;
+        for entry in std::fs::read_dir(from)? {
+            let entry = entry?;
+            link_tree(&entry.path(), &to.join(entry.file_name()))?;
+        }
+        Ok(())
+    } else {
+        std::fs::hard_link(from, to)
+    }
 }

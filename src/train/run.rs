@@ -174,7 +174,8 @@ pub fn train(
         let meta = serde_json::to_value(ResumeMeta { epoch, updates, seconds })?;
         checkpoint::save(&resume_dir, &policy, Some(&optimizer), &meta)?;
     }
-    let _ = std::fs::remove_dir_all(&resume_dir);
+    // The resume state stays until the caller has stored the result (the store drops the whole
+    // state folder then), so a kill after the last epoch finds a finished run, not a new one.
     Ok(TrainSummary { epochs: spec.epochs, updates, seconds, resumed_from_epoch })
 }
 
