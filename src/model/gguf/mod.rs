@@ -211,32 +211,25 @@ pub fn hf_name(gguf: &str) -> Option<String> {
 /// `[rows, cols]` tensor: within each of `n_head` heads, GGUF row `2*i + j` becomes Hugging Face
 /// row `j*half + i` (`half` = rows per head / 2).
 pub fn unpermute_rows(data: &[f32], rows: usize, cols: usize, n_head: usize) -> Vec<f32> {
-    let per_head = rows / n_head;
-    let half = per_head / 2;
-    let mut out = vec![0.0f32; data.len()];
-    for h in 0..n_head {
-        for i in 0..half {
-            for j in 0..2 {
-                let src = h * per_head + 2 * i + j;
-                let dst = h * per_head + j * half + i;
-                out[dst * cols..(dst + 1) * cols].copy_from_slice(&data[src * cols..(src + 1) * cols]);
-            }
-        }
-    }
-    out
+    move_rows(data, rows, cols, n_head, |interleaved, split| (interleaved, split))
 }
 
 /// `convert_hf_to_gguf.py`'s `permute`: Hugging Face row `j*half + i` to GGUF row `2*i + j`.
 /// Used by tests and by anything that writes GGUF.
 pub fn permute_rows(data: &[f32], rows: usize, cols: usize, n_head: usize) -> Vec<f32> {
+    move_rows(data, rows, cols, n_head, |interleaved, split| (split, interleaved))
+}
+
+/// Copies each row between its interleaved index `2*i + j` and its half-split index
+/// `j*half + i` within every head; `route(interleaved, split)` gives `(source, destination)`.
+fn move_rows(data: &[f32], rows: usize, cols: usize, n_head: usize, route: impl Fn(usize, usize) -> (usize, usize)) -> Vec<f32> {
     let per_head = rows / n_head;
     let half = per_head / 2;
     let mut out = vec![0.0f32; data.len()];
     for h in 0..n_head {
         for i in 0..half {
             for j in 0..2 {
-                let dst = h * per_head + 2 * i + j;
-                let src = h * per_head + j * half + i;
+                let (src, dst) = route(h * per_head + 2 * i + j, h * per_head + j * half + i);
                 out[dst * cols..(dst + 1) * cols].copy_from_slice(&data[src * cols..(src + 1) * cols]);
             }
         }
