@@ -41,7 +41,12 @@ impl fmt::Display for DeviceName {
 pub struct Slot {
     pub index: usize,
     pub device: DeviceName,
-    /// CPU threads this slot's task may use (the machine's cores split between CPU slots).
+    /// The size of the rayon pool this slot's task runs in: every core, for every CPU slot.
+    /// A task's explicit parallel work is cut into a fixed number of shards (so its numbers do
+    /// not depend on the machine), and most tasks are single-threaded on the tiny model's small
+    /// matrices; when two tasks overlap the OS shares the cores, and when one runs alone (the
+    /// base model's pretraining, which every other task waits for) it gets them all. Splitting
+    /// the cores between slots instead left one of two cores idle during that stage.
     pub threads: usize,
 }
 
@@ -50,15 +55,14 @@ pub fn slots(devices: &[DeviceName], jobs: usize) -> Vec<Slot> {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     if devices.is_empty() {
         let jobs = jobs.max(1);
-        let threads = (cores / jobs).max(1);
-        return (0..jobs).map(|index| Slot { index, device: DeviceName::Cpu, threads }).collect();
+        return (0..jobs).map(|index| Slot { index, device: DeviceName::Cpu, threads: cores }).collect();
     }
     let mut out = Vec::new();
     for d in devices {
         // `cpu` listed among devices still honours --jobs.
         let copies = if *d == DeviceName::Cpu { jobs.max(1) } else { 1 };
         for _ in 0..copies {
-            out.push(Slot { index: out.len(), device: d.clone(), threads: if *d == DeviceName::Cpu { (cores / copies).max(1) } else { 1 } });
+            out.push(Slot { index: out.len(), device: d.clone(), threads: if *d == DeviceName::Cpu { cores } else { 1 } });
         }
     }
     out

@@ -115,13 +115,18 @@ impl Llama {
     /// Random init drawn on the host from a ChaCha stream: the same `seed` gives the same
     /// weights on every backend and machine.
     pub fn init_seeded(config: &LlamaConfig, seed: u64, device: &Device) -> Result<Self, ModelError> {
+        Self::init_seeded_std(config, seed, INIT_STD, device)
+    }
+
+    /// [`Llama::init_seeded`] with matrices drawn from normal(0, `std`).
+    pub fn init_seeded_std(config: &LlamaConfig, seed: u64, std: f64, device: &Device) -> Result<Self, ModelError> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         assemble(config, device, |name, shape| {
             let n = shape.iter().product();
             if name.ends_with("norm.weight") {
                 return Ok(vec![1.0; n]);
             }
-            Ok((0..n).map(|_| (normal(&mut rng) * INIT_STD) as f32).collect())
+            Ok((0..n).map(|_| (normal(&mut rng) * std) as f32).collect())
         })
     }
 

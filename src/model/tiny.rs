@@ -87,9 +87,16 @@ pub fn tiny_config() -> LlamaConfig {
     }
 }
 
+/// The tiny model's init: normal(0, 1/sqrt(d)) matrices. Hugging Face's 0.02 is sized for
+/// widths near 768; at d=64 it leaves attention logits near zero (uniform attention) and the
+/// model learnt the world's answer formats but little that depends on the prompt's content.
+/// Measured on the embedded world (500 pretraining updates): final token loss 0.179 with
+/// 1/sqrt(64) against 0.201 with 0.02.
+const TINY_INIT_STD: f64 = 0.125;
+
 /// The tiny model with weights drawn from `seed` (see [`Llama::init_seeded`]).
 pub fn tiny_model(seed: u64, device: &Device) -> Result<Llama, ModelError> {
-    Llama::init_seeded(&tiny_config(), seed, device)
+    Llama::init_seeded_std(&tiny_config(), seed, TINY_INIT_STD, device)
 }
 
 #[cfg(test)]

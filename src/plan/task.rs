@@ -62,7 +62,10 @@ impl TaskKind {
     pub fn version(self) -> u32 {
         match self {
             // 2: the off-policy pool uses the base model's earlier checkpoint.
-            TaskKind::Dataset => 2,
+            // 3: the noisy rule-based generator misses by more (unrelated answers).
+            TaskKind::Dataset => 3,
+            // 2: the tiny model's wider init, sharded batches, the weak checkpoint at 1/8.
+            TaskKind::BaseModel => 2,
             _ => 1,
         }
     }

@@ -1,7 +1,8 @@
 //! `base_model`: the target model before alignment. A real model (`hf:`, `gguf:`, `smollm2`) is
 //! only checked and recorded; for `tiny`, a seeded tiny Llama is trained on
 //! the embedded world's corpus (wrong at family-specific rates, so the result is imperfect);
-//! its first-epoch checkpoint is kept as a weaker model for the off-policy pool.
+//! an early checkpoint (after an eighth of its updates) is kept as a weaker model for the
+//! off-policy pool.
 
 use serde_json::{Value, json};
 
@@ -9,12 +10,18 @@ use super::bundle::{device_for, text_side};
 use crate::exec::TaskContext;
 use crate::grid::Grid;
 use crate::model::checkpoint;
+use crate::model::llama::Llama;
 use crate::model::score::Truncation;
 use crate::model::tiny::tiny_model;
 use crate::model::tokenizer::Encoder;
 use crate::plan::Task;
 use crate::train::pretrain::{PretrainSpec, pretrain};
 use crate::world::corpus::training_corpus;
+
+/// The off-policy pool's weaker model is the base model's checkpoint after this fraction
+/// (1/N) of its updates: early enough that it has the target's style but not yet its answers,
+/// so, as in the paper, the other models' outputs are mostly worse than the target's own.
+const WEAK_CHECKPOINT_DIVISOR: usize = 8;
 
 /// Pretraining keeps at least this many prompt and response tokens (the world's texts fit).
 const PRETRAIN_MIN_TOKENS: usize = 128;
@@ -49,12 +56,10 @@ pub fn run(grid: &Grid, task: &Task, ctx: &TaskContext) -> anyhow::Result<Value>
         pad_id: tokenizer.pad_id(),
     };
     let weak_dir = ctx.out.join("weak");
-    let (model, report) = pretrain(model, &examples, &spec, &|m| ctx.progress.set(m), &mut |epoch, m| {
-        if epoch == 1 {
-            checkpoint::save(&weak_dir, m, None, &json!({ "epoch": 1 }))?;
-        }
-        Ok(())
-    })?;
+    let updates = examples.len().div_ceil(pre.batch_size.max(1)) * pre.epochs;
+    let weak_at = (updates / WEAK_CHECKPOINT_DIVISOR).max(1);
+    let mut save_weak = |m: &Llama| Ok(checkpoint::save(&weak_dir, m, None, &json!({ "updates": weak_at }))?);
+    let (model, report) = pretrain(model, &examples, &spec, &|m| ctx.progress.set(m), (weak_at, &mut save_weak))?;
     checkpoint::save(&ctx.out.join("model"), &model, None, &json!({ "epochs": pre.epochs }))?;
     let correct = corpus.iter().filter(|e| e.correct).count();
     Ok(json!({

@@ -29,7 +29,7 @@ pub struct TaskRunner<'a> {
 
 impl Runner for TaskRunner<'_> {
     fn run(&self, task: &Task, ctx: &TaskContext) -> anyhow::Result<Value> {
-        // Each slot's task gets its share of the cores (burn's CPU backend uses rayon).
+        // The pool bounds the task's explicit parallel work (see `Slot::threads`).
         let pool = rayon::ThreadPoolBuilder::new().num_threads(ctx.slot.threads).build()?;
         pool.install(|| match task.kind {
             TaskKind::BaseModel => base_model::run(self.grid, task, ctx),

@@ -6,7 +6,8 @@ use std::time::Instant;
 
 use anyhow::bail;
 use burn::module::Module;
-use burn::optim::GradientsParams;
+use burn::optim::{GradientsAccumulator, GradientsParams};
+use rayon::prelude::*;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -56,15 +57,58 @@ fn length_bucketed_batches(examples: &[(Vec<u32>, Vec<u32>)], batch_size: usize,
 /// Batches per length-sorting window in [`length_bucketed_batches`].
 const BUCKET_WINDOW: usize = 16;
 
-/// Trains `model` (on an autodiff device) on `(prompt ids, response ids)`; calls `after_epoch`
-/// with the plain-device model after each epoch (to keep a weaker early checkpoint).
+/// Each batch is cut into this many shards whose gradients are computed on separate threads
+/// and summed. The base model's pretraining is the dataset stage's critical path (nothing else
+/// can run while it does) and the flex backend keeps one core busy on the tiny model's small
+/// matrices, so two shards nearly halve its wall time on 2 cores. The count is a constant,
+/// not the machine's core count, so the same seed gives the same weights everywhere: with one
+/// thread the shards run one after the other and sum in the same order.
+const SHARDS: usize = 2;
+
+/// One batch's mean token NLL (a host scalar) and its gradients, computed shard by shard (in
+/// parallel where the current rayon pool has threads). Each shard's loss is its summed NLL
+/// divided by the whole batch's token count, so the summed gradients are the batch's.
+fn sharded_step(
+    model: &Llama,
+    examples: &[(Vec<u32>, Vec<u32>)],
+    batch: &[usize],
+    spec: &PretrainSpec,
+) -> anyhow::Result<(f64, GradientsParams)> {
+    let shard_len = batch.len().div_ceil(SHARDS).max(1);
+    let shards: Vec<&[usize]> = batch.chunks(shard_len).collect();
+    let tokens: usize = batch.iter().map(|i| spec.truncation.apply(&examples[*i].0, &examples[*i].1).1.len()).sum();
+    let scale = -1.0 / tokens.max(1) as f64;
+    let device = model.device();
+    let shard = |ids: &[usize], model: Llama| -> anyhow::Result<(f64, GradientsParams)> {
+        let rows: Vec<(&[u32], &[u32])> = ids.iter().map(|i| (examples[*i].0.as_slice(), examples[*i].1.as_slice())).collect();
+        let batch = ScoreBatch::from_ids(&rows, spec.truncation, spec.pad_id)?;
+        let loss = sequence_logps(&model, &batch).sum.sum().mul_scalar(scale);
+        let value = f64::from(loss.clone().into_scalar::<f32>());
+        Ok((value, GradientsParams::from_grads(loss.backward(), &model)))
+    };
+    let results: Vec<anyhow::Result<(f64, GradientsParams)>> =
+        shards.par_iter().map(|ids| shard(ids, model.clone().fork(&device))).collect();
+    let mut accumulator = GradientsAccumulator::<Llama>::new();
+    let mut value = 0.0;
+    for result in results {
+        let (v, grads) = result?;
+        value += v;
+        accumulator.accumulate(model, grads);
+    }
+    Ok((value, accumulator.grads()))
+}
+
+/// Trains `model` (on an autodiff device) on `(prompt ids, response ids)`. `snapshot` is
+/// `(n, save)`: after `n` updates `save` gets the plain-device model (a weaker early
+/// checkpoint); `n = 0` or past the last update never fires.
 pub fn pretrain(
     mut model: Llama,
     examples: &[(Vec<u32>, Vec<u32>)],
     spec: &PretrainSpec,
     progress: &dyn Fn(String),
-    after_epoch: &mut dyn FnMut(usize, &Llama) -> anyhow::Result<()>,
+    snapshot: (usize, &mut dyn FnMut(&Llama) -> anyhow::Result<()>),
 ) -> anyhow::Result<(Llama, PretrainReport)> {
+    let (snapshot_at, save_snapshot) = snapshot;
     if examples.is_empty() {
         bail!("the pretraining corpus is empty");
     }
@@ -78,30 +122,25 @@ pub fn pretrain(
         let batches = length_bucketed_batches(examples, spec.batch_size, spec.seed ^ (epoch as u64) << 32);
         let mut tail = Vec::new();
         for (step, chunk) in batches.iter().enumerate() {
-            let rows: Vec<(&[u32], &[u32])> =
-                chunk.iter().map(|i| (examples[*i].0.as_slice(), examples[*i].1.as_slice())).collect();
-            let batch = ScoreBatch::from_ids(&rows, spec.truncation, spec.pad_id)?;
-            let logps = sequence_logps(&model, &batch);
-            let tokens: usize = logps.counts.iter().sum();
-            let loss = logps.sum.sum().mul_scalar(-1.0 / tokens.max(1) as f64);
-            let value: f32 = loss.clone().into_scalar::<f32>();
+            let (value, grads) = sharded_step(&model, examples, chunk, spec)?;
             if !value.is_finite() {
                 bail!("non-finite pretraining loss at epoch {epoch}, step {}", step + 1);
             }
             if step * 4 >= steps * 3 {
-                tail.push(value as f64);
+                tail.push(value);
             }
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
             // A short linear warm-up lets the tiny model take a large rate without blowing up
             // its first steps (it has only a few hundred updates to learn in).
             let warmup = (total / 20).max(1);
             let lr = Schedule::Linear.rate(spec.learning_rate, update, total) * ((update + 1) as f64 / warmup as f64).min(1.0);
             model = optimizer.step(lr, model, grads);
             update += 1;
+            if update == snapshot_at {
+                save_snapshot(&model.valid())?;
+            }
             progress(format!("pretrain epoch {epoch}/{} step {}/{steps} loss {value:.3}", spec.epochs, step + 1));
         }
         epoch_losses.push(tail.iter().sum::<f64>() / tail.len().max(1) as f64);
-        after_epoch(epoch, &model.valid())?;
     }
     Ok((model.valid(), PretrainReport { epoch_losses, seconds: clock.elapsed().as_secs_f64() }))
 }

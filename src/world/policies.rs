@@ -53,17 +53,20 @@ pub struct RulePolicy {
     pub error_rates: [f64; 7],
     /// Probability of leaving out the answer marker (the answer alone, unscorable).
     pub drop_marker: f64,
+    /// Wrong answers are unrelated (another task's answer of the same family) rather than the
+    /// target's near misses, which the judge's graded score gives partial credit.
+    pub far_misses: bool,
 }
 
 impl RulePolicy {
     pub fn target_standin() -> Self {
-        Self { name: "world-target-standin".into(), style: Style::Target, error_rates: STANDIN_ERROR_RATES, drop_marker: 0.0 }
+        Self { name: "world-target-standin".into(), style: Style::Target, error_rates: STANDIN_ERROR_RATES, drop_marker: 0.0, far_misses: false }
     }
     pub fn weak_checkpoint() -> Self {
-        Self { name: "world-weak-checkpoint".into(), style: Style::Target, error_rates: WEAK_ERROR_RATES, drop_marker: 0.0 }
+        Self { name: "world-weak-checkpoint".into(), style: Style::Target, error_rates: WEAK_ERROR_RATES, drop_marker: 0.0, far_misses: false }
     }
     pub fn noisy_rules() -> Self {
-        Self { name: "world-noisy-rules".into(), style: Style::Terse, error_rates: NOISY_ERROR_RATES, drop_marker: 0.3 }
+        Self { name: "world-noisy-rules".into(), style: Style::Terse, error_rates: NOISY_ERROR_RATES, drop_marker: 0.3, far_misses: true }
     }
 
     /// This policy's answer to one prompt with the given random stream (`vary`: pick style
@@ -71,7 +74,7 @@ impl RulePolicy {
     fn answer(&self, prompt: &str, rng: &mut ChaCha8Rng, vary: bool) -> String {
         let Some(task) = Task::parse(prompt) else { return UNKNOWN.to_string() };
         let answer = if rng.random_bool(rate(&self.error_rates, task.family)) {
-            wrong_answer(&task, rng)
+            if self.far_misses { unrelated_answer(&task, rng) } else { wrong_answer(&task, rng) }
         } else {
             task.answer.clone()
         };
@@ -80,6 +83,18 @@ impl RulePolicy {
         }
         render(self.style, &task, &answer, if vary { Some(rng) } else { None })
     }
+}
+
+/// The answer of another task of `task`'s family (a few draws until it differs; the near-miss
+/// `wrong_answer` if they all coincide, as a yes/no family may).
+fn unrelated_answer(task: &Task, rng: &mut ChaCha8Rng) -> String {
+    for _ in 0..4 {
+        let other = Task::generate(task.family, rng).answer;
+        if other != task.answer {
+            return other;
+        }
+    }
+    wrong_answer(task, rng)
 }
 
 impl Generator for RulePolicy {
