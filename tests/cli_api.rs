@@ -118,8 +118,12 @@ fn grid(dir: &Path, n: usize, ratio: f64, target: &str, agents: &str, datasets: 
 }
 
 fn run(grid: &Path, key: Option<&str>) -> Output {
+    run_with(grid, key, &["--quiet"])
+}
+
+fn run_with(grid: &Path, key: Option<&str>, extra: &[&str]) -> Output {
     let mut cmd = Command::new(BIN);
-    cmd.args(["run", "--quiet", "--only", "datasets"]).arg(grid).env_remove(KEY_VAR);
+    cmd.args(["run", "--only", "datasets"]).args(extra).arg(grid).env_remove(KEY_VAR);
     if let Some(k) = key {
         cmd.env(KEY_VAR, k);
     }
@@ -299,8 +303,10 @@ fn a_build_that_fails_midway_resumes_without_resending_finished_requests() {
     // Healed, the same build sends exactly the 20 requests that had no reply, none twice.
     healed.store(true, Ordering::SeqCst);
     let before = flaky.received();
-    let out = run(&g, Some("k1"));
+    let out = run_with(&g, Some("k1"), &[]);
     assert!(out.status.success(), "{}", stderr(&out));
+    // The build's cost summary is printed under its line.
+    assert!(stderr(&out).contains("reviser (mock-reviser): 30 items: 20 requests, 10 cached, 0 retries, 0 failed"), "{}", stderr(&out));
     let resent: Vec<String> = flaky.requests()[before..].iter().map(|r| r.prompt().to_string()).collect();
     assert_eq!(resent.len(), n - 10);
     let unique: BTreeSet<&String> = resent.iter().collect();
@@ -334,4 +340,43 @@ fn an_unreachable_api_or_a_missing_key_fails_clearly() {
     assert!(err.contains(KEY_VAR) && err.contains("agents.reviser.api_key_env"), "{err}");
     let plan = Command::new(BIN).arg("plan").arg(&g).env_remove(KEY_VAR).output().unwrap();
     assert!(plan.status.success(), "{}", stderr(&plan));
+}
+
+#[test]
+fn a_local_model_revises_through_a_user_template() {
+    let target = target_server();
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("reviser.txt");
+    std::fs::write(&template, "Fix: <<task>> => <<student_solution>>").unwrap();
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny-llama");
+    let agents = format!(
+        "[agents]\nreviser_template = \"{}\"\n[agents.sampling]\nmax_new_tokens = 6\n[agents.reviser]\nkind = \"model\"\nspec = \"hf:{}\"\n",
+        template.display(),
+        model.display()
+    );
+    let n = 4;
+    let g = grid(dir.path(), n, 2.0, &target.base_url(), &agents, &["clair"]);
+    let key_of = |g: &Path| -> String {
+        let out = Command::new(BIN).args(["plan", "--json"]).arg(g).output().unwrap();
+        let plan: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+        plan.as_array().unwrap().iter().find(|t| t["id"] == "dataset/clair").unwrap()["key"].as_str().unwrap().to_string()
+    };
+    let first_key = key_of(&g);
+    let out = run(&g, Some("k"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    // A random two-layer model writes no revision marker: every reply is a counted format
+    // rejection, none a crash; the template (not the paper's prompt) reached the model.
+    let clair = &finished(&dir.path().join("store"))["dataset/clair"];
+    assert_eq!(read_json(&clair.join("manifest.json"))["filters"]["format"], n);
+    let stats = read_json(&clair.join("api-stats.json"));
+    let rejected: u64 = stats["reviser"]["rejected"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    assert_eq!(rejected, n as u64, "{stats}");
+    // The template's content is part of the dataset's key; a broken template is an error that
+    // names the file and the missing placeholder.
+    std::fs::write(&template, "Fix: <<task>> => <<student_solution>>!").unwrap();
+    assert_ne!(key_of(&g), first_key);
+    std::fs::write(&template, "Fix: <<task>>").unwrap();
+    let out = Command::new(BIN).arg("plan").arg(&g).output().unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("reviser.txt: the reviser template lacks the placeholder `<<student_solution>>`"), "{}", stderr(&out));
 }

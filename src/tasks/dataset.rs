@@ -61,9 +61,10 @@ pub fn run(grid: &Grid, task: &Task, ctx: &TaskContext) -> anyhow::Result<Value>
     };
     write_dir(&ctx.out, &dataset)?;
     let mut summary = serde_json::to_value(&dataset.manifest)?;
-    if let Some(stats) = api {
+    if let Some((stats, lines)) = api {
         write_json(&ctx.out.join("api-stats.json"), &stats)?;
         summary["api"] = stats;
+        summary["notes"] = lines.into();
     }
     Ok(summary)
 }
@@ -74,7 +75,7 @@ fn build(
     builder: Builder,
     seed: u64,
     ctx: &TaskContext,
-) -> anyhow::Result<(Dataset, Option<Value>)> {
+) -> anyhow::Result<(Dataset, Option<(Value, Vec<String>)>)> {
     let prompts: Vec<String> = read_json(&ctx.parent(TaskKind::Prompts)?.join("prompts.json"))?;
     let samples: SampleSet = read_json(&ctx.parent(TaskKind::Sample)?.join("samples.json"))?;
     let mut target = Replay::new(&samples);
@@ -106,11 +107,7 @@ fn build(
     let mut dataset = Dataset::from_built(built, grid.eval.heldout_pairs, seed);
     let comparison = winner_vs_model(&dataset.train, &mut target, judge.as_mut(), seed, Some(COMPARISONS))?;
     dataset.manifest.winner_vs_model = Some(comparison);
-    let stats = agents.summary();
-    if stats.is_some() {
-        ctx.progress.set(agents.summary_lines().join("; "));
-    }
-    Ok((dataset, stats))
+    Ok((dataset, agents.summary().map(|s| (s, agents.summary_lines()))))
 }
 
 /// The off-policy judge's pool: the grid's `off_policy` agent, or for the oracle the base

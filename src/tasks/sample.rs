@@ -46,6 +46,7 @@ pub fn run(grid: &Grid, task: &Task, ctx: &TaskContext) -> anyhow::Result<Value>
             if let Some(stats) = agents.summary() {
                 write_json(&ctx.out.join("api-stats.json"), &stats)?;
                 summary["api"] = stats;
+                summary["notes"] = agents.summary_lines().into();
             }
             set
         }
