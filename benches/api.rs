@@ -16,6 +16,7 @@ fn requests(n: usize, tag: &str) -> Vec<ChatRequest> {
             temperature: 0.7,
             max_tokens: 256,
             seed: None,
+            top_p: None,
         })
         .collect()
 }

@@ -97,7 +97,16 @@ fn api_table(role: &str, url: &str, extra: &str) -> String {
 /// A grid of `n` file prompts, the target served by `target`, and `agents` tables. `ratio` is
 /// every dataset's `max_length_ratio`: it changes the datasets' keys, not their requests.
 fn grid(dir: &Path, n: usize, ratio: f64, target: &str, agents: &str, datasets: &[&str]) -> PathBuf {
-    let prompts: String = (0..n).map(|i| format!("{{\"prompt\": \"question {i}: name a colour\"}}\n")).collect();
+    // Each line also carries three other models' completions (UltraFeedback's layout), for
+    // `[agents.off_policy] kind = "file"`.
+    let prompts: String = (0..n)
+        .map(|i| {
+            format!(
+                "{{\"prompt\": \"question {i}: name a colour\", \"completions\": [\"blue {i}\", \
+                 {{\"model\": \"m1\", \"response\": \"red {i}\"}}, {{\"model\": \"m2\", \"response\": \"green {i}\"}}]}}\n"
+            )
+        })
+        .collect();
     std::fs::write(dir.join("prompts.jsonl"), prompts).unwrap();
     let datasets: String = datasets
         .iter()
@@ -379,4 +388,26 @@ fn a_local_model_revises_through_a_user_template() {
     let out = Command::new(BIN).arg("plan").arg(&g).output().unwrap();
     assert!(!out.status.success());
     assert!(stderr(&out).contains("reviser.txt: the reviser template lacks the placeholder `<<student_solution>>`"), "{}", stderr(&out));
+}
+
+#[test]
+fn off_policy_pairs_come_from_the_completions_stored_with_the_prompts() {
+    let (target, teacher) = (target_server(), teacher_server());
+    let dir = tempfile::tempdir().unwrap();
+    let n = 12;
+    let agents = format!("{}[agents.off_policy]\nkind = \"file\"\n", api_table("judge", &teacher.base_url(), ""));
+    let g = grid(dir.path(), n, 2.0, &target.base_url(), &agents, &["judge_off_policy"]);
+    let out = run(&g, Some("k"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ds = &finished(&dir.path().join("store"))["dataset/judge_off_policy"];
+    let kept = pairs(ds);
+    // q3 malformed verdict, q11 failed for good.
+    assert_eq!(kept.len(), n - 2);
+    for p in &kept {
+        let i = question(p["prompt"].as_str().unwrap());
+        let stored = [format!("blue {i}"), format!("red {i}"), format!("green {i}")];
+        let (w, l) = (p["chosen"].as_str().unwrap(), p["rejected"].as_str().unwrap());
+        assert!(stored.iter().any(|s| s == w) && stored.iter().any(|s| s == l) && w > l, "{p}");
+    }
+    assert_eq!(read_json(&ds.join("manifest.json"))["filters"]["format"], 1);
 }

@@ -20,17 +20,20 @@ pub struct ApiGenerator {
     /// whose greedy answer is its most likely one. A sampled decoding brings its own
     /// temperature and seed.
     pub greedy_temperature: f64,
+    /// Nucleus sampling for sampled decodings (the target's `[agents.sampling] top_p`).
+    pub top_p: Option<f64>,
 }
 
 impl ApiGenerator {
     fn requests(&self, prompts: &[String], decoding: Decoding) -> Vec<ChatRequest> {
-        let (temperature, seed) = match decoding {
-            Decoding::Greedy => (self.greedy_temperature, None),
-            Decoding::Sample { temperature, seed } => (f64::from(temperature), Some(seed)),
+        let (temperature, seed, top_p) = match decoding {
+            Decoding::Greedy => (self.greedy_temperature, None, None),
+            Decoding::Sample { temperature, seed } => (f64::from(temperature), Some(seed), self.top_p),
         };
+        let max_tokens = self.max_tokens;
         prompts
             .iter()
-            .map(|p| ChatRequest { messages: vec![Message::user(p.as_str())], temperature, max_tokens: self.max_tokens, seed })
+            .map(|p| ChatRequest { messages: vec![Message::user(p.as_str())], temperature, max_tokens, seed, top_p })
             .collect()
     }
 }

@@ -51,13 +51,11 @@ fn ask<G: Generator, T>(
     let n = prompts.len();
     let replies = match generator.generate_each(&prompts, Decoding::Greedy) {
         Ok(r) if r.len() == n => r,
-        Ok(r) => {
-            let message = format!("returned {} replies for {n} prompts", r.len());
-            let agent = generator.name().to_string();
-            return (0..n).map(|_| Err(AgentError::Failed { agent: agent.clone(), message: message.clone() })).collect();
-        }
-        Err(e) => {
-            let message = e.to_string();
+        other => {
+            let message = match other {
+                Ok(r) => format!("returned {} replies for {n} prompts", r.len()),
+                Err(e) => e.to_string(),
+            };
             let agent = generator.name().to_string();
             return (0..n).map(|_| Err(AgentError::Failed { agent: agent.clone(), message: message.clone() })).collect();
         }

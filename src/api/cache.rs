@@ -64,7 +64,7 @@ mod tests {
     use crate::api::client::{Message, Usage};
 
     fn req(text: &str, seed: Option<u64>) -> ChatRequest {
-        ChatRequest { messages: vec![Message::user(text)], temperature: 0.7, max_tokens: 64, seed }
+        ChatRequest { messages: vec![Message::user(text)], temperature: 0.7, max_tokens: 64, seed, top_p: None }
     }
 
     #[test]

@@ -31,6 +31,8 @@ pub struct ChatRequest {
     /// Sent as `seed` (OpenAI and vLLM honour it) so that two samples of one prompt with
     /// different seeds are different requests, and each is reproducible where the server allows.
     pub seed: Option<u64>,
+    /// Nucleus sampling; not sent when `None` (the server's default, 1).
+    pub top_p: Option<f64>,
 }
 
 impl ChatRequest {
@@ -39,6 +41,9 @@ impl ChatRequest {
         let mut p = json!({ "temperature": self.temperature, "max_tokens": self.max_tokens });
         if let Some(seed) = self.seed {
             p["seed"] = json!(seed);
+        }
+        if let Some(top_p) = self.top_p {
+            p["top_p"] = json!(top_p);
         }
         p
     }
@@ -188,9 +193,10 @@ mod tests {
 
     #[test]
     fn params_carry_the_seed_only_when_set() {
-        let mut r = ChatRequest { messages: vec![Message::user("x")], temperature: 0.7, max_tokens: 10, seed: None };
-        assert!(r.params().get("seed").is_none());
+        let mut r = ChatRequest { messages: vec![Message::user("x")], temperature: 0.7, max_tokens: 10, seed: None, top_p: None };
+        assert!(r.params().get("seed").is_none() && r.params().get("top_p").is_none());
         r.seed = Some(5);
-        assert_eq!(r.params()["seed"], 5);
+        r.top_p = Some(0.9);
+        assert_eq!((&r.params()["seed"], &r.params()["top_p"]), (&json!(5), &json!(0.9)));
     }
 }

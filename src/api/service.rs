@@ -165,7 +165,7 @@ mod tests {
     }
 
     fn request(text: &str) -> ChatRequest {
-        ChatRequest { messages: vec![Message::user(text)], temperature: 0.7, max_tokens: 8, seed: None }
+        ChatRequest { messages: vec![Message::user(text)], temperature: 0.7, max_tokens: 8, seed: None, top_p: None }
     }
 
     #[test]

@@ -155,7 +155,8 @@ pub struct AgentsSection {
     #[serde(default)]
     pub sampling: SamplingSection,
     /// Who samples the target: absent, the grid's `[model]` itself (burn); `kind = "api"`, a
-    /// server serving the target model (e.g. vLLM), at the `[agents.sampling]` temperature.
+    /// server serving the target model (e.g. vLLM). Either way `[agents.sampling]` says how
+    /// (temperature, top_p, max_new_tokens); the API table's own sampling keys are not used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<AgentSpec>,
     /// A file replacing the paper's reviser prompt; placeholders `<<task>>` and

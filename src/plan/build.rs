@@ -189,13 +189,11 @@ fn agent_identity(a: &AgentSpec) -> Value {
     }
 }
 
-/// A served target's identity: endpoint and model. Its temperature is the sampling section's,
-/// already in the `sample` task's parameters; `max_tokens` caps the samples' length.
+/// A served target's identity: endpoint and model. How it is sampled (temperature, top_p,
+/// length) is the `[agents.sampling]` section's, already in the `sample` task's parameters.
 fn target_identity(a: &AgentSpec) -> Value {
     match a {
-        AgentSpec::Api { base_url, model, max_tokens, .. } => {
-            json!({ "kind": "api", "base_url": base_url, "model": model, "max_tokens": max_tokens })
-        }
+        AgentSpec::Api { base_url, model, .. } => json!({ "kind": "api", "base_url": base_url, "model": model }),
         other => agent_identity(other),
     }
 }

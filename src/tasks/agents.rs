@@ -71,6 +71,7 @@ impl<'a> AgentFactory<'a> {
             service,
             max_tokens: *max_tokens,
             greedy_temperature: greedy_temperature.unwrap_or(*temperature),
+            top_p: None,
         })
     }
 

@@ -39,9 +39,12 @@ pub fn run(grid: &Grid, task: &Task, ctx: &TaskContext) -> anyhow::Result<Value>
     let set = match &grid.agents.target {
         Some(spec) => {
             let mut agents = AgentFactory::new(grid, ctx);
-            // Greedy is temperature 0 for the target: its most likely answer.
+            // `[agents.sampling]` says how the target is sampled, wherever it runs; greedy is
+            // temperature 0, its most likely answer.
             let mut generator = agents.api("target", spec, Some(0.0))?;
             generator.name = "target".into();
+            generator.max_tokens = s.max_new_tokens;
+            generator.top_p = (s.top_p != 1.0).then_some(s.top_p);
             let set = SampleSet::draw(&mut generator, prompts, &decodings)?;
             if let Some(stats) = agents.summary() {
                 write_json(&ctx.out.join("api-stats.json"), &stats)?;
