@@ -411,3 +411,48 @@ fn off_policy_pairs_come_from_the_completions_stored_with_the_prompts() {
     }
     assert_eq!(read_json(&ds.join("manifest.json"))["filters"]["format"], 1);
 }
+
+#[test]
+fn a_build_killed_midway_resends_at_most_the_requests_in_flight() {
+    let target = target_server();
+    // A reviser slow enough (40 ms a reply, 2 in flight) to be killed midway.
+    let slow = MockServer::start(|r: &MockRequest| {
+        let text = format!("{{corrected_student_solution}}: {}, revised", field(r.prompt(), "{{student_solution}}: "));
+        MockResponse::chat(&text, r.prompt()).with_delay(Duration::from_millis(40))
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let n = 40;
+    let concurrency = 2;
+    let reviser = api_table("reviser", &slow.base_url(), "").replace("concurrency = 8", &format!("concurrency = {concurrency}"));
+    let g = grid(dir.path(), n, 2.0, &target.base_url(), &reviser, &["clair"]);
+    let mut child = Command::new(BIN)
+        .args(["run", "--quiet", "--only", "datasets"])
+        .arg(&g)
+        .env(KEY_VAR, "k")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while slow.received() < 12 {
+        assert!(start.elapsed() < Duration::from_secs(60), "the build never reached the reviser");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL: no cleanup
+    child.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let before: Vec<String> = slow.requests().iter().map(|r| r.prompt().to_string()).collect();
+    assert!(before.len() < n, "killed too late");
+
+    // A worker sends its next request only after caching the previous reply, so only the last
+    // request of each worker can have been lost with the process.
+    let out = run(&g, Some("k"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let after: Vec<String> = slow.requests()[before.len()..].iter().map(|r| r.prompt().to_string()).collect();
+    let again = after.iter().filter(|p| before.contains(p)).count();
+    assert!(again <= concurrency, "{again} finished requests sent again");
+    let all: BTreeSet<&String> = before.iter().chain(&after).collect();
+    assert_eq!(all.len(), n);
+    assert_eq!(after.len(), n - before.len() + again);
+    assert_eq!(pairs(&finished(&dir.path().join("store"))["dataset/clair"]).len(), n);
+}
