@@ -14,6 +14,7 @@ pub mod model;
 pub mod world;
 pub mod data;
 pub mod agents;
+pub mod api;
 pub mod train;
 pub mod tasks;
 pub mod report;

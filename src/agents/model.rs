@@ -47,3 +47,34 @@ impl Generator for ModelGenerator<'_> {
         Ok(out)
     }
 }
+
+/// A [`ModelGenerator`] that owns its model: a local model loaded for one task to play the
+/// reviser, the judge or the stronger model (through [`super::prompted`] for the first two).
+pub struct OwnedModelGenerator {
+    pub name: String,
+    pub model: Llama,
+    pub tokenizer: Box<dyn TextTokenizer>,
+    pub format: Box<dyn ChatFormat>,
+    pub max_new_tokens: usize,
+    pub top_p: f32,
+    pub batch_size: usize,
+}
+
+impl Generator for OwnedModelGenerator {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn generate(&mut self, prompts: &[String], decoding: Decoding) -> Result<Vec<String>, AgentError> {
+        ModelGenerator {
+            name: self.name.clone(),
+            model: &self.model,
+            tokenizer: self.tokenizer.as_ref(),
+            format: self.format.as_ref(),
+            max_new_tokens: self.max_new_tokens,
+            top_p: self.top_p,
+            batch_size: self.batch_size,
+        }
+        .generate(prompts, decoding)
+    }
+}

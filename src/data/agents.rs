@@ -6,8 +6,13 @@
 //! - [`Judge`]: says which of two outputs is better (SPEC.md eqs. 2, 3).
 //!
 //! A reply that breaks the expected format is a *rejection* ([`AgentError::Rejected`]): the
-//! builder drops that item and counts it under the `format` filter. Anything else
-//! ([`AgentError::Failed`]) stops the build.
+//! builder drops that item and counts it under the `format` filter. A request that failed for
+//! good (an API that kept answering 500) is a rejection too, [`RejectReason::RequestFailed`],
+//! counted apart from the filters. Anything else ([`AgentError::Failed`]) stops the build.
+//!
+//! Each role has a batch form (`generate_each`, `revise_batch`, `judge_batch`) that the builders
+//! call: an API agent overrides it to keep many requests in flight; the defaults loop over the
+//! single-item forms, so the oracle's outputs and their order do not change.
 
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +35,10 @@ pub enum RejectReason {
     /// The agent cannot handle this prompt (e.g. the oracle does not know the task).
     #[error("prompt not handled: {0}")]
     Unsupported(String),
+    /// The request for this item failed for good (after retries): `reason` is its category
+    /// (`http 500`, `timeout`, ...), `detail` the last error.
+    #[error("request failed ({reason}): {detail}")]
+    RequestFailed { reason: String, detail: String },
 }
 
 /// Errors from an agent.
@@ -51,6 +60,32 @@ pub trait Generator {
     /// One response per prompt, in order.
     fn generate(&mut self, prompts: &[String], decoding: Decoding)
     -> Result<Vec<String>, AgentError>;
+    /// One result per prompt, where a single prompt may fail without stopping the others (an
+    /// API request that failed for good). Default: [`Generator::generate`], all `Ok`.
+    fn generate_each(
+        &mut self,
+        prompts: &[String],
+        decoding: Decoding,
+    ) -> Result<Vec<Result<String, RejectReason>>, AgentError> {
+        Ok(self.generate(prompts, decoding)?.into_iter().map(Ok).collect())
+    }
+}
+
+/// A boxed generator is a generator (so the prompted reviser and judge can wrap any kind).
+impl Generator for Box<dyn Generator + '_> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn generate(&mut self, prompts: &[String], decoding: Decoding) -> Result<Vec<String>, AgentError> {
+        (**self).generate(prompts, decoding)
+    }
+    fn generate_each(
+        &mut self,
+        prompts: &[String],
+        decoding: Decoding,
+    ) -> Result<Vec<Result<String, RejectReason>>, AgentError> {
+        (**self).generate_each(prompts, decoding)
+    }
 }
 
 /// A revision of a losing output: the corrected text and the reviser's reasoning.
@@ -64,6 +99,10 @@ pub struct Revision {
 pub trait Reviser {
     fn name(&self) -> &str;
     fn revise(&mut self, prompt: &str, losing: &str) -> Result<Revision, AgentError>;
+    /// One result per `(prompt, losing)` item, in order. Default: [`Reviser::revise`] on each.
+    fn revise_batch(&mut self, items: &[(&str, &str)]) -> Vec<Result<Revision, AgentError>> {
+        items.iter().map(|(p, l)| self.revise(p, l)).collect()
+    }
 }
 
 /// Which of the two outputs shown to a judge won.
@@ -88,6 +127,10 @@ pub struct Verdict {
 pub trait Judge {
     fn name(&self) -> &str;
     fn judge(&mut self, prompt: &str, first: &str, second: &str) -> Result<Verdict, AgentError>;
+    /// One verdict per `(prompt, first, second)` item, in order. Default: [`Judge::judge`] on each.
+    fn judge_batch(&mut self, items: &[(&str, &str, &str)]) -> Vec<Result<Verdict, AgentError>> {
+        items.iter().map(|(p, a, b)| self.judge(p, a, b)).collect()
+    }
 }
 
 /// Checks that a generator returned one response per prompt.

@@ -14,10 +14,12 @@
 //! check `empty`/`identical` before asking the judge (no judge call for a pair it cannot split);
 //! CLAIR checks them on the revision. Outputs keep the prompts' order.
 
+use std::collections::BTreeMap;
+
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use super::agents::{AgentError, Choice, Decoding, Generator, Judge, Reviser, Verdict, expect_len};
+use super::agents::{AgentError, Choice, Decoding, Generator, Judge, RejectReason, Reviser, Verdict, expect_len};
 use super::filters::{self, FilterConfig, FilterCounts};
 use super::seed;
 use super::triple::{Metadata, PreferenceTriple};
@@ -81,6 +83,9 @@ pub struct Built {
     pub kind: BuilderKind,
     pub triples: Vec<PreferenceTriple>,
     pub counts: FilterCounts,
+    /// Items dropped because a request failed for good, by reason (`http 500`, `timeout`, ...).
+    /// Not counted in `counts`: no filter saw them.
+    pub failed: BTreeMap<String, usize>,
 }
 
 /// The tag of the target sample shared by the builders.
@@ -100,15 +105,11 @@ pub fn clair(
 ) -> Result<Built, AgentError> {
     let losing = generate(target, prompts, opts.sample(TARGET_SAMPLE))?;
     let mut built = Built::new(BuilderKind::Clair);
-    for (prompt, y_l) in prompts.iter().zip(&losing) {
-        let revision = match reviser.revise(prompt, y_l) {
-            Ok(r) => r,
-            Err(AgentError::Rejected(_)) => {
-                built.counts.record_format();
-                continue;
-            }
-            Err(e) => return Err(e),
-        };
+    let items: Vec<(&str, &str)> = prompts.iter().map(String::as_str).zip(losing.iter().map(String::as_str)).collect();
+    let revisions = reviser.revise_batch(&items);
+    expect_len(reviser.name(), revisions.len(), items.len())?;
+    for ((prompt, y_l), revision) in items.into_iter().zip(revisions) {
+        let Some(revision) = built.accept(revision)? else { continue };
         let meta = Metadata {
             builder: BuilderKind::Clair.as_str().into(),
             chosen_model: Some(reviser.name().into()),
@@ -130,16 +131,18 @@ pub fn stronger_preferred(
     opts: &BuildOptions,
 ) -> Result<Built, AgentError> {
     let losing = generate(target, prompts, opts.sample(TARGET_SAMPLE))?;
-    let winning = generate(stronger, prompts, Decoding::Greedy)?;
+    let winning = stronger.generate_each(prompts, Decoding::Greedy)?;
+    expect_len(stronger.name(), winning.len(), prompts.len())?;
     let mut built = Built::new(BuilderKind::StrongerPreferred);
-    for ((prompt, y_w), y_l) in prompts.iter().zip(&winning).zip(&losing) {
+    for ((prompt, y_w), y_l) in prompts.iter().zip(winning).zip(&losing) {
+        let Some(y_w) = built.accept(y_w.map_err(AgentError::from))? else { continue };
         let meta = Metadata {
             builder: BuilderKind::StrongerPreferred.as_str().into(),
             chosen_model: Some(stronger.name().into()),
             rejected_model: Some(target.name().into()),
             ..Metadata::default()
         };
-        built.push(&opts.filters, PreferenceTriple::new(prompt, y_w, y_l, meta));
+        built.push(&opts.filters, PreferenceTriple::new(prompt, &y_w, y_l, meta));
     }
     Ok(built)
 }
@@ -155,10 +158,12 @@ pub fn judge_on_policy(
     let second = generate(target, prompts, opts.sample(TARGET_SAMPLE_2))?;
     let name = target.name().to_string();
     let mut built = Built::new(BuilderKind::JudgeOnPolicy);
-    for (i, prompt) in prompts.iter().enumerate() {
-        let cands = [(first[i].as_str(), name.as_str()), (second[i].as_str(), name.as_str())];
-        built.judge_pair(judge, prompt, cands, opts)?;
-    }
+    let pairs: Vec<Candidates> = prompts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.as_str(), [(first[i].as_str(), name.as_str()), (second[i].as_str(), name.as_str())]))
+        .collect();
+    built.judge_pairs(judge, &pairs, opts)?;
     Ok(built)
 }
 
@@ -206,11 +211,15 @@ pub fn judge_off_policy(
     }
     let names: Vec<String> = pool.iter().map(|m| m.name().to_string()).collect();
     let mut built = Built::new(BuilderKind::JudgeOffPolicy);
-    for (i, prompt) in prompts.iter().enumerate() {
-        let [a, b] = picks[i];
-        let cands = [(outputs[i][0].as_str(), names[a].as_str()), (outputs[i][1].as_str(), names[b].as_str())];
-        built.judge_pair(judge, prompt, cands, opts)?;
-    }
+    let pairs: Vec<Candidates> = prompts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let [a, b] = picks[i];
+            (p.as_str(), [(outputs[i][0].as_str(), names[a].as_str()), (outputs[i][1].as_str(), names[b].as_str())])
+        })
+        .collect();
+    built.judge_pairs(judge, &pairs, opts)?;
     Ok(built)
 }
 
@@ -223,14 +232,35 @@ pub fn judge_in_seeded_order(
     y: &str,
     seed: u64,
 ) -> Result<(bool, Verdict), AgentError> {
-    let swap: bool = seed::rng_for(seed, "judge/order", &[prompt, x, y]).random();
-    let (first, second) = if swap { (y, x) } else { (x, y) };
-    let mut v = judge.judge(prompt, first, second)?;
-    let x_won = (v.winner == Choice::First) != swap;
-    if swap {
-        v.scores = v.scores.map(|(s1, s2)| (s2, s1));
+    judge_all_in_seeded_order(judge, &[(prompt, x, y)], seed).pop().expect("one item in, one result out")
+}
+
+/// [`judge_in_seeded_order`] for many `(prompt, x, y)` items in one [`Judge::judge_batch`].
+pub fn judge_all_in_seeded_order(
+    judge: &mut dyn Judge,
+    items: &[(&str, &str, &str)],
+    seed: u64,
+) -> Vec<Result<(bool, Verdict), AgentError>> {
+    let swaps: Vec<bool> = items.iter().map(|&(p, x, y)| seed::rng_for(seed, "judge/order", &[p, x, y]).random()).collect();
+    let shown: Vec<(&str, &str, &str)> =
+        items.iter().zip(&swaps).map(|(&(p, x, y), &swap)| if swap { (p, y, x) } else { (p, x, y) }).collect();
+    let verdicts = judge.judge_batch(&shown);
+    if verdicts.len() != items.len() {
+        let err = || expect_len(judge.name(), verdicts.len(), items.len()).expect_err("lengths differ");
+        return items.iter().map(|_| Err(err())).collect();
     }
-    Ok((x_won, v))
+    verdicts
+        .into_iter()
+        .zip(swaps)
+        .map(|(v, swap)| {
+            let mut v = v?;
+            let x_won = (v.winner == Choice::First) != swap;
+            if swap {
+                v.scores = v.scores.map(|(s1, s2)| (s2, s1));
+            }
+            Ok((x_won, v))
+        })
+        .collect()
 }
 
 fn generate(
@@ -243,9 +273,12 @@ fn generate(
     Ok(out)
 }
 
+/// A prompt and its two candidate (output, model name) pairs for a judge.
+type Candidates<'a> = (&'a str, [(&'a str, &'a str); 2]);
+
 impl Built {
     fn new(kind: BuilderKind) -> Self {
-        Self { kind, triples: Vec::new(), counts: FilterCounts::default() }
+        Self { kind, triples: Vec::new(), counts: FilterCounts::default(), failed: BTreeMap::new() }
     }
 
     fn push(&mut self, config: &FilterConfig, triple: PreferenceTriple) {
@@ -256,38 +289,56 @@ impl Built {
         }
     }
 
-    /// Filters a candidate pair, asks the judge, and keeps the winner as `chosen`.
-    fn judge_pair(
-        &mut self,
-        judge: &mut dyn Judge,
-        prompt: &str,
-        [(a, a_model), (b, b_model)]: [(&str, &str); 2],
-        opts: &BuildOptions,
-    ) -> Result<(), AgentError> {
-        // Symmetric checks first: no judge call for a pair that would be dropped anyway.
-        if let Err(drop) = filters::check(&FilterConfig::NONE, a, b) {
-            self.counts.record(Err(drop));
-            return Ok(());
-        }
-        let (a_won, verdict) = match judge_in_seeded_order(judge, prompt, a, b, opts.seed) {
-            Ok(r) => r,
+    /// An agent's answer for one item: `Some` to go on, `None` when the item is dropped (a
+    /// format rejection counted under `format`, a failed request counted in `failed`), or the
+    /// error that stops the build.
+    fn accept<T>(&mut self, answer: Result<T, AgentError>) -> Result<Option<T>, AgentError> {
+        match answer {
+            Ok(t) => Ok(Some(t)),
+            Err(AgentError::Rejected(RejectReason::RequestFailed { reason, .. })) => {
+                *self.failed.entry(reason).or_default() += 1;
+                Ok(None)
+            }
             Err(AgentError::Rejected(_)) => {
                 self.counts.record_format();
-                return Ok(());
+                Ok(None)
             }
-            Err(e) => return Err(e),
-        };
-        let ((w, wm), (l, lm)) = if a_won { ((a, a_model), (b, b_model)) } else { ((b, b_model), (a, a_model)) };
-        let scores = verdict.scores.map(|(sa, sb)| if a_won { (sa, sb) } else { (sb, sa) });
-        let meta = Metadata {
-            builder: self.kind.as_str().into(),
-            chosen_model: Some(wm.into()),
-            rejected_model: Some(lm.into()),
-            chosen_score: scores.map(|s| s.0),
-            rejected_score: scores.map(|s| s.1),
-            reason: Some(verdict.reason),
-        };
-        self.push(&opts.filters, PreferenceTriple::new(prompt, w, l, meta));
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Items whose request failed for good.
+    pub fn failed_items(&self) -> usize {
+        self.failed.values().sum()
+    }
+
+    /// Filters each candidate pair, asks the judge about the rest in one batch, and keeps each
+    /// winner as `chosen`, in the prompts' order.
+    fn judge_pairs(&mut self, judge: &mut dyn Judge, pairs: &[Candidates], opts: &BuildOptions) -> Result<(), AgentError> {
+        // Symmetric checks first: no judge call for a pair that would be dropped anyway.
+        let mut asked = Vec::new();
+        for pair @ (_, [(a, _), (b, _)]) in pairs {
+            match filters::check(&FilterConfig::NONE, a, b) {
+                Ok(()) => asked.push(pair),
+                Err(drop) => self.counts.record(Err(drop)),
+            }
+        }
+        let items: Vec<(&str, &str, &str)> = asked.iter().map(|(p, [(a, _), (b, _)])| (*p, *a, *b)).collect();
+        let verdicts = judge_all_in_seeded_order(judge, &items, opts.seed);
+        for ((prompt, [(a, a_model), (b, b_model)]), verdict) in asked.into_iter().zip(verdicts) {
+            let Some((a_won, verdict)) = self.accept(verdict)? else { continue };
+            let ((w, wm), (l, lm)) = if a_won { ((a, a_model), (b, b_model)) } else { ((b, b_model), (a, a_model)) };
+            let scores = verdict.scores.map(|(sa, sb)| if a_won { (sa, sb) } else { (sb, sa) });
+            let meta = Metadata {
+                builder: self.kind.as_str().into(),
+                chosen_model: Some((*wm).into()),
+                rejected_model: Some((*lm).into()),
+                chosen_score: scores.map(|s| s.0),
+                rejected_score: scores.map(|s| s.1),
+                reason: Some(verdict.reason),
+            };
+            self.push(&opts.filters, PreferenceTriple::new(prompt, w, l, meta));
+        }
         Ok(())
     }
 }
@@ -295,7 +346,7 @@ impl Built {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::agents::{RejectReason, Revision};
+    use crate::data::agents::Revision;
 
     /// A generator whose answer is a function of (prompt, decoding).
     struct FnGen<F: FnMut(&str, Decoding) -> String>(&'static str, F);

@@ -11,5 +11,6 @@ pub mod filters;
 pub mod prompts;
 pub mod seed;
 pub mod split;
+pub mod template;
 pub mod triple;
 pub mod winner_vs_model;

@@ -13,7 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::agents::{AgentError, Decoding, Generator, Judge, expect_len};
-use super::builders::judge_in_seeded_order;
+use super::builders::judge_all_in_seeded_order;
 use super::triple::PreferenceTriple;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -23,7 +23,7 @@ pub struct WinnerVsModel {
     pub winner_better: usize,
     pub model_better: usize,
     pub ties: usize,
-    /// Judge replies that broke the format.
+    /// Judge replies that broke the format (or whose request failed for good).
     pub rejected: usize,
     /// `winner_better / compared` (0 when nothing was compared).
     pub fraction: f64,
@@ -60,13 +60,18 @@ pub fn winner_vs_model(
         model_fraction: 0.0,
         suggested: String::new(),
     };
+    // Identical texts are ties without a judge call; the rest go to the judge in one batch.
+    let mut asked = Vec::new();
     for (t, own) in triples.iter().zip(&greedy) {
         if t.chosen.trim() == own.trim() {
             r.compared += 1;
             r.ties += 1;
-            continue;
+        } else {
+            asked.push((t.prompt.as_str(), t.chosen.as_str(), own.as_str()));
         }
-        match judge_in_seeded_order(judge, &t.prompt, &t.chosen, own, seed) {
+    }
+    for verdict in judge_all_in_seeded_order(judge, &asked, seed) {
+        match verdict {
             Ok((winner_won, verdict)) => {
                 r.compared += 1;
                 match verdict.scores {
@@ -75,6 +80,7 @@ pub fn winner_vs_model(
                     _ => r.model_better += 1,
                 }
             }
+            // Format rejections and requests that failed for good: not a comparison.
             Err(AgentError::Rejected(_)) => r.rejected += 1,
             Err(e) => return Err(e),
         }

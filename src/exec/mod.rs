@@ -24,7 +24,8 @@ pub use slots::{DeviceName, Slot};
 /// How a task kind is carried out. The real implementation is `crate::tasks::TaskRunner`;
 /// tests plug in their own.
 pub trait Runner: Sync {
-    /// Writes the task's artifacts into `ctx.out` and returns a summary for its manifest.
+    /// Writes the task's artifacts into `ctx.out` and returns a summary for its manifest. A
+    /// `"notes"` list of strings in the summary is also printed under the task's `done` line.
     fn run(&self, task: &Task, ctx: &TaskContext) -> anyhow::Result<Value>;
 }
 
@@ -178,10 +179,14 @@ pub fn execute(plan: &Plan, store: &Store, runner: &dyn Runner, opts: &ExecOptio
             free.push(&opts.slots[slot_index]);
             let id = &plan.tasks[i].id;
             match result {
-                Ok(_) => {
+                Ok(summary) => {
                     state[i] = State::Done;
                     outcome.ran.push(i);
                     progress.log(&format!("done    {id} ({:.1}s)", seconds.0));
+                    // A task's `notes` (e.g. an API build's costs) are shown under its line.
+                    for note in summary.get("notes").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+                        progress.log(&format!("        {note}"));
+                    }
                     for c in plan.children(i) {
                         if let State::Waiting(n) = &mut state[c] {
                             *n -= 1;

@@ -1,6 +1,7 @@
 //! Grid files: the schema a user writes (`schema`), the checks that turn it into a [`Grid`]
 //! (`validate`), and errors that name the file, line, column and key (`error`).
 
+pub mod agents;
 pub mod error;
 pub mod resolved;
 pub mod schema;

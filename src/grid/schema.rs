@@ -154,6 +154,19 @@ pub struct AgentsSection {
     /// How the target model is sampled for `clair` and the on-policy judge.
     #[serde(default)]
     pub sampling: SamplingSection,
+    /// Who samples the target: absent, the grid's `[model]` itself (burn); `kind = "api"`, a
+    /// server serving the target model (e.g. vLLM). Either way `[agents.sampling]` says how
+    /// (temperature, top_p, max_new_tokens); the API table's own sampling keys are not used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<AgentSpec>,
+    /// A file replacing the paper's reviser prompt; placeholders `<<task>>` and
+    /// `<<student_solution>>` (see `crate::data::template`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviser_template: Option<String>,
+    /// A file replacing the paper's judge prompt; placeholders `<<task>>`,
+    /// `<<student_solution_1>>` and `<<student_solution_2>>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge_template: Option<String>,
 }
 
 impl Default for AgentsSection {
@@ -164,6 +177,9 @@ impl Default for AgentsSection {
             stronger: AgentSpec::Oracle,
             off_policy: AgentSpec::Oracle,
             sampling: SamplingSection::default(),
+            target: None,
+            reviser_template: None,
+            judge_template: None,
         }
     }
 }
@@ -190,6 +206,13 @@ pub enum AgentSpec {
         timeout_s: u64,
         #[serde(default = "d_api_concurrency")]
         concurrency: usize,
+        /// Retries of a request after 429, 5xx, timeouts and connection errors.
+        #[serde(default = "d_api_max_retries")]
+        max_retries: u32,
+        /// The wait before the first retry, doubled for each further one (with jitter), unless
+        /// the server sends `Retry-After`.
+        #[serde(default = "d_api_backoff_ms")]
+        backoff_ms: u64,
     },
     /// A local model (same SPEC syntax as `[model] spec`).
     Model { spec: String },
@@ -214,6 +237,12 @@ fn d_api_timeout() -> u64 {
 }
 fn d_api_concurrency() -> usize {
     16
+}
+fn d_api_max_retries() -> u32 {
+    6
+}
+fn d_api_backoff_ms() -> u64 {
+    1000
 }
 fn d_completions_field() -> String {
     "completions".into()

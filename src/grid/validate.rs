@@ -9,7 +9,7 @@ use toml::Spanned;
 
 use super::error::{GridError, Locator};
 use super::resolved::{Cell, Dataset, Grid, ModelSpec, Objective};
-use super::schema::{Builder, GridFile, PromptSource, TrainSection};
+use super::schema::{AgentSpec, Builder, GridFile, PromptSource, TrainSection};
 
 /// Default length-ratio filter of SPEC.md section 1.
 pub const DEFAULT_MIN_LENGTH_RATIO: f64 = 0.5;
@@ -68,10 +68,16 @@ pub fn validate(file: GridFile, path: &Path, source: &str) -> Result<Grid, GridE
     if file.prompts.source == PromptSource::File && file.prompts.path.is_none() {
         return Err(loc.whole_file("`[prompts]` has `source = \"file\"` but no `path`").with_key("prompts.path"));
     }
+    if matches!(file.agents.off_policy, AgentSpec::File { .. }) && file.prompts.source != PromptSource::File {
+        return Err(loc
+            .whole_file("`kind = \"file\"` reads other models' completions from the prompts file; it needs `[prompts] source = \"file\"`")
+            .with_key("agents.off_policy.kind"));
+    }
     if file.prompts.count == 0 {
         return Err(loc.whole_file("expected at least one prompt").with_key("prompts.count"));
     }
     check_train(&file.train, "train").map_err(|(k, m)| loc.whole_file(m).with_key(k))?;
+    super::agents::check_agents(&file.agents).map_err(|(k, m)| loc.whole_file(m).with_key(k))?;
 
     let mut datasets = Vec::new();
     let mut names = BTreeSet::new();

@@ -35,23 +35,32 @@ pub fn build(grid: &Grid) -> Plan {
             PromptSource::World => json!({ "source": "world", "count": p.count, "seed": data_seed }),
             PromptSource::File => {
                 let path = p.path.clone().unwrap_or_default();
-                json!({ "source": "file", "path": path, "sha256": file_digest(Path::new(&path)),
-                        "count": p.count, "field": p.field })
+                let mut params = json!({ "source": "file", "path": path, "sha256": file_digest(Path::new(&path)),
+                                         "count": p.count, "field": p.field });
+                if let AgentSpec::File { field } = &grid.agents.off_policy {
+                    params["completions_field"] = json!(field);
+                }
+                params
             }
         };
         b.add("prompts", TaskKind::Prompts, params, json!({}), vec![])
     });
 
+    // A target served by an API needs no local base model to sample; its identity (endpoint
+    // and model) is then an input instead. Grids without `[agents.target]` keep their keys.
+    let api_target = grid.agents.target.as_ref().map(target_identity);
     let sample = prompts.map(|prompts| {
         let s = &grid.agents.sampling;
-        b.add(
-            "sample",
-            TaskKind::Sample,
-            json!({ "samples": 2, "greedy": true, "temperature": s.temperature, "top_p": s.top_p,
-                    "max_new_tokens": s.max_new_tokens, "seed": data_seed }),
-            json!({}),
-            vec![base, prompts],
-        )
+        let mut params = json!({ "samples": 2, "greedy": true, "temperature": s.temperature, "top_p": s.top_p,
+                                 "max_new_tokens": s.max_new_tokens, "seed": data_seed });
+        let deps = match &api_target {
+            Some(target) => {
+                params["target"] = target.clone();
+                vec![prompts]
+            }
+            None => vec![base, prompts],
+        };
+        b.add("sample", TaskKind::Sample, params, json!({}), deps)
     });
 
     let truncation = json!({
@@ -72,17 +81,22 @@ pub fn build(grid: &Grid) -> Plan {
             (builder, Some(prompts), Some(sample)) => {
                 let agents = &grid.agents;
                 let agent = |a: &AgentSpec| agent_identity(a);
+                let reviser = with_template(agent(&agents.reviser), agents.reviser_template.as_deref());
+                let judge = with_template(agent(&agents.judge), agents.judge_template.as_deref());
                 let who = match builder {
-                    Builder::Clair => json!({ "reviser": agent(&agents.reviser) }),
-                    Builder::JudgeOnPolicy => json!({ "judge": agent(&agents.judge) }),
-                    Builder::JudgeOffPolicy => json!({ "judge": agent(&agents.judge), "off_policy": agent(&agents.off_policy) }),
+                    Builder::Clair => json!({ "reviser": reviser }),
+                    Builder::JudgeOnPolicy => json!({ "judge": judge }),
+                    Builder::JudgeOffPolicy => json!({ "judge": judge, "off_policy": agent(&agents.off_policy) }),
                     Builder::StrongerPreferred => json!({ "stronger": agent(&agents.stronger) }),
                     Builder::File => unreachable!("handled above"),
                 };
                 // The judge also decides whether winners beat the model's own answers (SPEC.md 5).
                 let params = json!({ "builder": builder.name(), "agents": who,
-                                     "comparison_judge": agent(&agents.judge), "common": common });
-                (params, vec![base, prompts, sample])
+                                     "comparison_judge": judge, "common": common });
+                // The base model is a parent only where it is sampled locally (its earlier
+                // checkpoint feeds the oracle's off-policy pool).
+                let deps = if api_target.is_some() { vec![prompts, sample] } else { vec![base, prompts, sample] };
+                (params, deps)
             }
             _ => unreachable!("prompts and sampling are planned whenever a builder needs them"),
         };
@@ -173,6 +187,23 @@ fn agent_identity(a: &AgentSpec) -> Value {
         AgentSpec::Model { spec } => json!({ "kind": "model", "spec": spec }),
         AgentSpec::File { field } => json!({ "kind": "file", "field": field }),
     }
+}
+
+/// A served target's identity: endpoint and model. How it is sampled (temperature, top_p,
+/// length) is the `[agents.sampling]` section's, already in the `sample` task's parameters.
+fn target_identity(a: &AgentSpec) -> Value {
+    match a {
+        AgentSpec::Api { base_url, model, .. } => json!({ "kind": "api", "base_url": base_url, "model": model }),
+        other => agent_identity(other),
+    }
+}
+
+/// A prompt template changes every reply: its content enters the agent's identity.
+fn with_template(mut identity: Value, template: Option<&str>) -> Value {
+    if let Some(path) = template {
+        identity["template"] = json!(file_digest(Path::new(path)));
+    }
+    identity
 }
 
 /// A user file's content is an input: its sha256, or `missing` (the task then fails, naming it).

@@ -67,7 +67,12 @@ pub fn base(ctx: &TaskContext, spec: &str) -> anyhow::Result<Bundle> {
         let dir = ctx.parent(TaskKind::BaseModel)?;
         return load(spec, &dir.join("model"), &device);
     }
+    from_spec(spec, &device)
+}
+
+/// Any non-`tiny` spec straight from its files (the base model, or a local reviser or judge).
+pub fn from_spec(spec: &str, device: &Device) -> anyhow::Result<Bundle> {
     let loaded = load_spec(spec)?;
-    let model = loaded.build(&device)?;
+    let model = loaded.build(device)?;
     Ok(Bundle { model, tokenizer: Box::new(loaded.tokenizer), format: Box::new(loaded.format) })
 }

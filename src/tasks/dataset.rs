@@ -1,18 +1,32 @@
 //! `dataset`: one preference dataset from the builders of `crate::data`, with the target's
-//! samples replayed from the `sample` task, the world's oracle as reviser/judge/stronger model,
-//! and a pool of weaker models for the off-policy judge. Writes `train.jsonl`, `heldout.jsonl`
-//! and `manifest.json` (filter counts, contrastiveness, winner-vs-model fraction).
+//! samples replayed from the `sample` task, and the reviser, judge, stronger model and
+//! off-policy pool the grid's `[agents]` name (embedded oracle, local model or API; see
+//! `super::agents`). Writes `train.jsonl`, `heldout.jsonl` and `manifest.json` (filter counts,
+//! contrastiveness, winner-vs-model fraction), and, when an API or prompted agent ran,
+//! `api-stats.json` (requests, cache hits, retries, failures and rejections by reason, tokens,
+//! wall time).
+//!
+//! Failed requests: an item whose request failed for good (after retries) is dropped and
+//! counted. When more than half of the items that reached an agent failed that way, the task
+//! fails instead (an unreachable API, a wrong key or model name must not yield a small,
+//! silently biased dataset); the replies that did arrive are cached, so a rerun sends only the
+//! requests that failed.
 
 use anyhow::{Context, bail};
 use serde_json::Value;
 
+use std::sync::Arc;
+
+use super::agents::AgentFactory;
 use super::bundle::{self, device_for};
-use super::io::{label, read_json};
+use super::io::{label, read_json, write_json};
+use super::prompts::COMPLETIONS;
 use super::sample::GENERATION_BATCH;
+use crate::agents::file;
 use crate::agents::model::ModelGenerator;
 use crate::agents::replay::{Replay, SampleSet};
 use crate::data::agents::Generator;
-use crate::data::builders::{self, BuildOptions, BuilderKind};
+use crate::data::builders::{self, BuildOptions, Built, BuilderKind};
 use crate::data::dataset::{Dataset, write_dir};
 use crate::data::filters::{FilterConfig, FilterCounts};
 use crate::data::triple::read_jsonl;
@@ -21,17 +35,17 @@ use crate::exec::TaskContext;
 use crate::grid::schema::{AgentSpec, Builder};
 use crate::grid::{self, Grid};
 use crate::plan::{Task, TaskKind};
-use crate::world::oracle::{OracleJudge, OracleReviser};
-use crate::world::policies::{RulePolicy, StrongerModel};
+use crate::world::policies::RulePolicy;
 
 /// Winner-vs-model comparisons per dataset (SPEC.md section 5 asks for a sample).
-const COMPARISONS: usize = 200;
+pub const COMPARISONS: usize = 200;
 
 pub fn run(grid: &Grid, task: &Task, ctx: &TaskContext) -> anyhow::Result<Value> {
     let name = label(task, "dataset")?;
     let entry = grid.datasets.iter().find(|d| d.name == name).with_context(|| format!("no dataset `{name}` in the grid"))?;
     let seed = task.params["common"]["seed"].as_u64().unwrap_or(0);
     let heldout = grid.eval.heldout_pairs;
+    let mut api = None;
     let dataset = match entry.builder {
         Builder::File => {
             let path = entry.path.as_deref().context("builder `file` needs a path")?;
@@ -39,18 +53,29 @@ pub fn run(grid: &Grid, task: &Task, ctx: &TaskContext) -> anyhow::Result<Value>
             let counts = FilterCounts { considered: triples.len(), kept: triples.len(), ..FilterCounts::default() };
             Dataset::from_triples("file", triples, counts, heldout, seed)
         }
-        builder => build(grid, entry, builder, seed, ctx)?,
+        builder => {
+            let (dataset, stats) = build(grid, entry, builder, seed, ctx)?;
+            api = stats;
+            dataset
+        }
     };
     write_dir(&ctx.out, &dataset)?;
-    Ok(serde_json::to_value(&dataset.manifest)?)
+    let mut summary = serde_json::to_value(&dataset.manifest)?;
+    if let Some((stats, lines)) = api {
+        write_json(&ctx.out.join("api-stats.json"), &stats)?;
+        summary["api"] = stats;
+        summary["notes"] = lines.into();
+    }
+    Ok(summary)
 }
 
-fn build(grid: &Grid, entry: &grid::Dataset, builder: Builder, seed: u64, ctx: &TaskContext) -> anyhow::Result<Dataset> {
-    for (role, agent) in [("reviser", &grid.agents.reviser), ("judge", &grid.agents.judge), ("stronger", &grid.agents.stronger), ("off_policy", &grid.agents.off_policy)] {
-        if *agent != AgentSpec::Oracle {
-            bail!("agents.{role}: only the embedded oracle is built in this version (API and local-model agents come with issue 7)");
-        }
-    }
+fn build(
+    grid: &Grid,
+    entry: &grid::Dataset,
+    builder: Builder,
+    seed: u64,
+    ctx: &TaskContext,
+) -> anyhow::Result<(Dataset, Option<(Value, Vec<String>)>)> {
     let prompts: Vec<String> = read_json(&ctx.parent(TaskKind::Prompts)?.join("prompts.json"))?;
     let samples: SampleSet = read_json(&ctx.parent(TaskKind::Sample)?.join("samples.json"))?;
     let mut target = Replay::new(&samples);
@@ -66,40 +91,85 @@ fn build(grid: &Grid, entry: &grid::Dataset, builder: Builder, seed: u64, ctx: &
     if kind == BuilderKind::Clair {
         opts.filters = FilterConfig { length_ratio: Some((entry.min_length_ratio, entry.max_length_ratio)) };
     }
-    let mut judge = OracleJudge { seed };
+    let mut agents = AgentFactory::new(grid, ctx);
+    let mut judge = agents.judge(seed)?;
     ctx.progress.set(format!("building {} from {} prompts", kind.as_str(), prompts.len()));
     let built = match kind {
-        BuilderKind::Clair => builders::clair(&prompts, &mut target, &mut OracleReviser, &opts)?,
-        BuilderKind::JudgeOnPolicy => builders::judge_on_policy(&prompts, &mut target, &mut judge, &opts)?,
-        BuilderKind::StrongerPreferred => builders::stronger_preferred(&prompts, &mut target, &mut StrongerModel, &opts)?,
-        BuilderKind::JudgeOffPolicy => {
-            // Other models than the target: the base model's own earlier, weaker checkpoint
-            // (the tiny model's first pretraining epoch) and a noisy rule-based generator.
-            let weak_dir = ctx.parent(TaskKind::BaseModel)?.join("weak");
-            let mut noisy = RulePolicy::noisy_rules();
-            if weak_dir.exists() {
-                let weak = bundle::load(&grid.model.spec, &weak_dir, &device_for(&ctx.slot.device)?)?;
-                let s = &grid.agents.sampling;
-                let mut weak = ModelGenerator {
-                    name: "world-earlier-checkpoint".into(),
-                    model: &weak.model,
-                    tokenizer: weak.tokenizer.as_ref(),
-                    format: weak.format.as_ref(),
-                    max_new_tokens: s.max_new_tokens,
-                    top_p: s.top_p as f32,
-                    batch_size: GENERATION_BATCH,
-                };
-                let mut pool: Vec<&mut dyn Generator> = vec![&mut weak, &mut noisy];
-                builders::judge_off_policy(&prompts, &mut pool, &mut judge, &opts)?
-            } else {
-                let mut weak = RulePolicy::weak_checkpoint();
-                let mut pool: Vec<&mut dyn Generator> = vec![&mut weak, &mut noisy];
-                builders::judge_off_policy(&prompts, &mut pool, &mut judge, &opts)?
-            }
+        BuilderKind::Clair => builders::clair(&prompts, &mut target, agents.reviser()?.as_mut(), &opts)?,
+        BuilderKind::JudgeOnPolicy => builders::judge_on_policy(&prompts, &mut target, judge.as_mut(), &opts)?,
+        BuilderKind::StrongerPreferred => {
+            let mut stronger = agents.generator("stronger", &grid.agents.stronger)?;
+            builders::stronger_preferred(&prompts, &mut target, stronger.as_mut(), &opts)?
         }
+        BuilderKind::JudgeOffPolicy => off_policy(grid, ctx, &prompts, &mut agents, judge.as_mut(), &opts)?,
     };
+    check_failures(&built, &agents)?;
     let mut dataset = Dataset::from_built(built, grid.eval.heldout_pairs, seed);
-    let comparison = winner_vs_model(&dataset.train, &mut target, &mut judge, seed, Some(COMPARISONS))?;
+    let comparison = winner_vs_model(&dataset.train, &mut target, judge.as_mut(), seed, Some(COMPARISONS))?;
     dataset.manifest.winner_vs_model = Some(comparison);
-    Ok(dataset)
+    Ok((dataset, agents.summary().map(|s| (s, agents.summary_lines()))))
+}
+
+/// The off-policy judge's pool: the grid's `off_policy` agent, or for the oracle the base
+/// model's own earlier checkpoint (where it was trained here) and a noisy rule generator.
+fn off_policy(
+    grid: &Grid,
+    ctx: &TaskContext,
+    prompts: &[String],
+    agents: &mut AgentFactory,
+    judge: &mut dyn crate::data::agents::Judge,
+    opts: &BuildOptions,
+) -> anyhow::Result<Built> {
+    if let AgentSpec::File { .. } = grid.agents.off_policy {
+        let path = ctx.parent(TaskKind::Prompts)?.join(COMPLETIONS);
+        let completions: Vec<Vec<String>> = read_json(&path)?;
+        let mut members = file::pool(prompts, Arc::new(completions)).map_err(|m| anyhow::anyhow!("{}: {m}", path.display()))?;
+        let mut pool: Vec<&mut dyn Generator> = members.iter_mut().map(|m| m as &mut dyn Generator).collect();
+        return Ok(builders::judge_off_policy(prompts, &mut pool, judge, opts)?);
+    }
+    if grid.agents.off_policy != AgentSpec::Oracle {
+        // One other model: the builder draws two seeded samples of it per prompt.
+        let mut other = agents.generator("off_policy", &grid.agents.off_policy)?;
+        let mut pool: Vec<&mut dyn Generator> = vec![other.as_mut()];
+        return Ok(builders::judge_off_policy(prompts, &mut pool, judge, opts)?);
+    }
+    // Other models than the target: the base model's own earlier, weaker checkpoint (the tiny
+    // model's first pretraining epoch) and a noisy rule-based generator. Without a local base
+    // model (a target served by an API), a rule-based stand-in for the earlier checkpoint.
+    let weak_dir = ctx.parent(TaskKind::BaseModel).ok().map(|d| d.join("weak")).filter(|d| d.exists());
+    let mut noisy = RulePolicy::noisy_rules();
+    let Some(weak_dir) = weak_dir else {
+        let mut weak = RulePolicy::weak_checkpoint();
+        let mut pool: Vec<&mut dyn Generator> = vec![&mut weak, &mut noisy];
+        return Ok(builders::judge_off_policy(prompts, &mut pool, judge, opts)?);
+    };
+    let weak = bundle::load(&grid.model.spec, &weak_dir, &device_for(&ctx.slot.device)?)?;
+    let s = &grid.agents.sampling;
+    let mut weak = ModelGenerator {
+        name: "world-earlier-checkpoint".into(),
+        model: &weak.model,
+        tokenizer: weak.tokenizer.as_ref(),
+        format: weak.format.as_ref(),
+        max_new_tokens: s.max_new_tokens,
+        top_p: s.top_p as f32,
+        batch_size: GENERATION_BATCH,
+    };
+    let mut pool: Vec<&mut dyn Generator> = vec![&mut weak, &mut noisy];
+    Ok(builders::judge_off_policy(prompts, &mut pool, judge, opts)?)
+}
+
+/// Fails the task when more than half of the items that reached an agent failed for good.
+fn check_failures(built: &Built, agents: &AgentFactory) -> anyhow::Result<()> {
+    let failed = built.failed_items();
+    let reached = failed + built.counts.considered;
+    if failed > 0 && failed * 2 > reached {
+        let reasons: Vec<String> = built.failed.iter().map(|(r, n)| format!("{r}: {n}")).collect();
+        bail!(
+            "{failed} of {reached} items failed for good ({}); the API looks unreachable or misconfigured. {} \
+             Replies that arrived are cached; a rerun sends only the failed requests.",
+            reasons.join(", "),
+            agents.summary_lines().join("; ")
+        );
+    }
+    Ok(())
 }

@@ -4,6 +4,7 @@
 
 mod base_model;
 mod bundle;
+mod agents;
 mod dataset;
 pub mod eval;
 mod io;

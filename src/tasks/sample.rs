@@ -1,8 +1,13 @@
 //! `sample`: the target model's greedy answer and the sampled outputs the builders ask for, on
-//! every prompt, drawn once and replayed to all builders.
+//! every prompt, drawn once and replayed to all builders. The target is the grid's `[model]`
+//! run locally, or, with `[agents.target] kind = "api"`, a server serving it (vLLM is how one
+//! samples 32K prompts from an 8B model); an API target is all or nothing here (the samples
+//! are shared by every builder), but its replies are cached, so a rerun after a failure sends
+//! only what failed.
 
 use serde_json::{Value, json};
 
+use super::agents::AgentFactory;
 use super::bundle;
 use super::io::{read_json, write_json};
 use crate::agents::model::ModelGenerator;
@@ -26,20 +31,44 @@ pub fn target_decodings(seed: u64, temperature: f32) -> Vec<Decoding> {
 
 pub fn run(grid: &Grid, task: &Task, ctx: &TaskContext) -> anyhow::Result<Value> {
     let prompts: Vec<String> = read_json(&ctx.parent(TaskKind::Prompts)?.join("prompts.json"))?;
-    let base = bundle::base(ctx, &grid.model.spec)?;
     let s = &grid.agents.sampling;
-    let mut generator = ModelGenerator {
-        name: "target".into(),
-        model: &base.model,
-        tokenizer: base.tokenizer.as_ref(),
-        format: base.format.as_ref(),
-        max_new_tokens: s.max_new_tokens,
-        top_p: s.top_p as f32,
-        batch_size: GENERATION_BATCH,
-    };
     let seed = task.params["seed"].as_u64().unwrap_or(0);
+    let decodings = target_decodings(seed, s.temperature as f32);
     ctx.progress.set(format!("sampling {} prompts", prompts.len()));
-    let set = SampleSet::draw(&mut generator, prompts, &target_decodings(seed, s.temperature as f32))?;
+    let mut summary = json!({});
+    let set = match &grid.agents.target {
+        Some(spec) => {
+            let mut agents = AgentFactory::new(grid, ctx);
+            // `[agents.sampling]` says how the target is sampled, wherever it runs; greedy is
+            // temperature 0, its most likely answer.
+            let mut generator = agents.api("target", spec, Some(0.0))?;
+            generator.name = "target".into();
+            generator.max_tokens = s.max_new_tokens;
+            generator.top_p = (s.top_p != 1.0).then_some(s.top_p);
+            let set = SampleSet::draw(&mut generator, prompts, &decodings)?;
+            if let Some(stats) = agents.summary() {
+                write_json(&ctx.out.join("api-stats.json"), &stats)?;
+                summary["api"] = stats;
+                summary["notes"] = agents.summary_lines().into();
+            }
+            set
+        }
+        None => {
+            let base = bundle::base(ctx, &grid.model.spec)?;
+            let mut generator = ModelGenerator {
+                name: "target".into(),
+                model: &base.model,
+                tokenizer: base.tokenizer.as_ref(),
+                format: base.format.as_ref(),
+                max_new_tokens: s.max_new_tokens,
+                top_p: s.top_p as f32,
+                batch_size: GENERATION_BATCH,
+            };
+            SampleSet::draw(&mut generator, prompts, &decodings)?
+        }
+    };
     write_json(&ctx.out.join("samples.json"), &set)?;
-    Ok(json!({ "prompts": set.prompts.len(), "decodings": set.responses.keys().collect::<Vec<_>>() }))
+    summary["prompts"] = json!(set.prompts.len());
+    summary["decodings"] = json!(set.responses.keys().collect::<Vec<_>>());
+    Ok(summary)
 }
