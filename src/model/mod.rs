@@ -24,7 +24,7 @@ pub mod rope;
 pub mod score;
 pub mod tensors;
 #[cfg(test)]
-mod test_util;
+pub(crate) mod test_util;
 pub mod tiny;
 pub mod tokenizer;
 pub mod weights;

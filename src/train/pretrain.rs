@@ -148,6 +148,52 @@ pub fn pretrain(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use burn::tensor::Device;
+
+    use crate::model::test_util::{small_config, values};
+
+    fn spec() -> PretrainSpec {
+        PretrainSpec {
+            epochs: 1,
+            learning_rate: 1e-3,
+            batch_size: 5,
+            truncation: Truncation { max_prompt_tokens: 8, max_response_tokens: 6 },
+            seed: 1,
+            pad_id: 0,
+        }
+    }
+
+    #[test]
+    fn sharded_gradients_are_the_whole_batch_gradients_on_any_pool_size() {
+        let model = Llama::init_seeded(&small_config(false), 3, &Device::flex().autodiff()).unwrap();
+        // Five rows of uneven lengths (one response longer than the truncation) in two shards.
+        let examples: Vec<(Vec<u32>, Vec<u32>)> =
+            (0..5u32).map(|i| ((1..4 + i).collect(), (5..7 + 2 * i).map(|t| t % 40).collect())).collect();
+        let batch: Vec<usize> = (0..5).collect();
+        let spec = spec();
+        // The whole batch in one pass: mean token NLL over the truncated responses.
+        let rows: Vec<(&[u32], &[u32])> = examples.iter().map(|(p, r)| (p.as_slice(), r.as_slice())).collect();
+        let whole = ScoreBatch::from_ids(&rows, spec.truncation, 0).unwrap();
+        let logps = sequence_logps(&model, &whole);
+        let tokens: usize = logps.counts.iter().sum();
+        let loss = logps.sum.sum().mul_scalar(-1.0 / tokens as f64);
+        let want_value = f64::from(loss.clone().into_scalar::<f32>());
+        let want = GradientsParams::from_grads(loss.backward(), &model);
+        let id = model.embed_tokens.weight.id;
+
+        let pool = |n| rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap();
+        for threads in [1, 2] {
+            let (value, grads) = pool(threads).install(|| sharded_step(&model, &examples, &batch, &spec)).unwrap();
+            assert!((value - want_value).abs() < 1e-5, "{value} vs {want_value}");
+            let (got, want) = (values(grads.get::<2>(id).unwrap()), values(want.get::<2>(id).unwrap()));
+            let err = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+            assert!(err < 1e-6, "{threads} threads: max gradient difference {err}");
+        }
+        // The pool size changes nothing, bit for bit.
+        let one = pool(1).install(|| sharded_step(&model, &examples, &batch, &spec)).unwrap().1;
+        let two = pool(2).install(|| sharded_step(&model, &examples, &batch, &spec)).unwrap().1;
+        assert_eq!(values(one.get::<2>(id).unwrap()), values(two.get::<2>(id).unwrap()));
+    }
 
     #[test]
     fn bucketed_batches_cover_every_example_once_and_group_lengths() {
