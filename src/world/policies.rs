@@ -66,7 +66,7 @@ impl RulePolicy {
         Self { name: "world-weak-checkpoint".into(), style: Style::Target, error_rates: WEAK_ERROR_RATES, drop_marker: 0.0, far_misses: false }
     }
     pub fn noisy_rules() -> Self {
-        Self { name: "world-noisy-rules".into(), style: Style::Terse, error_rates: NOISY_ERROR_RATES, drop_marker: 0.3, far_misses: true }
+        Self { name: "world-noisy-rules".into(), style: Style::Terse, error_rates: NOISY_ERROR_RATES, drop_marker: 0.5, far_misses: true }
     }
 
     /// This policy's answer to one prompt with the given random stream (`vary`: pick style
