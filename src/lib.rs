@@ -5,6 +5,8 @@
 //! `exec` (ready queue, slots) -> `store` (content-addressed artifacts) -> `report`.
 //! The lower floors (`objective`, `model`, `world`, `data`) know nothing of grids or plans.
 
+/// Atomic file writes, shared by the store and the floors below it.
+pub mod atomic_file;
 pub mod grid;
 pub mod plan;
 pub mod store;

@@ -8,7 +8,7 @@
 //! when `chosen` and `rejected` carry the conversation before their last (assistant) message.
 //! Every error names the file and the 1-based line.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -94,17 +94,10 @@ pub fn write_jsonl(path: &Path, triples: &[PreferenceTriple]) -> Result<(), Trip
     write_atomic(path, text.as_bytes())
 }
 
-/// Writes bytes to `path` through `path.tmp` and a rename, so readers never see half a file.
+/// Writes bytes to `path` through a sibling temp file and a rename, so readers never see half
+/// a file (`crate::atomic_file`), with the error naming the path.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TripleError> {
-    let io = |source| TripleError::Io { path: path.to_path_buf(), source };
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    let mut f = std::fs::File::create(&tmp).map_err(io)?;
-    f.write_all(bytes).map_err(io)?;
-    f.sync_all().map_err(io)?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(io)
+    crate::atomic_file::write(path, bytes).map_err(|source| TripleError::Io { path: path.to_path_buf(), source })
 }
 
 /// Reads a JSONL file of triples: this tool's own output or a user's file. Blank lines are

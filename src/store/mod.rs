@@ -10,7 +10,8 @@
 //! - `.failed/<key>.json`: the manifest of the last failure of a task, for `status`.
 //! - `LOCK`: the pid of the `run` using the store.
 
-pub mod atomic;
+/// Atomic writes live below every floor (the data floor writes datasets with them too).
+pub use crate::atomic_file as atomic;
 pub mod lock;
 pub mod manifest;
 
