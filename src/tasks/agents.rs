@@ -25,6 +25,20 @@ use crate::grid::schema::AgentSpec;
 use crate::world::oracle::{OracleJudge, OracleReviser};
 use crate::world::policies::StrongerModel;
 
+/// A loaded local model as a generator, decoding as `[agents.sampling]` says.
+pub fn local_generator(name: &str, b: bundle::Bundle, grid: &Grid) -> OwnedModelGenerator {
+    let s = &grid.agents.sampling;
+    OwnedModelGenerator {
+        name: name.to_string(),
+        model: b.model,
+        tokenizer: b.tokenizer,
+        format: b.format,
+        max_new_tokens: s.max_new_tokens,
+        top_p: s.top_p as f32,
+        batch_size: GENERATION_BATCH,
+    }
+}
+
 /// The cache folder under a store.
 pub const CACHE_DIR: &str = ".api-cache";
 
@@ -81,16 +95,7 @@ impl<'a> AgentFactory<'a> {
             bail!("`tiny` is the embedded target model and cannot play another role; use `oracle`");
         }
         let b = bundle::from_spec(spec, &device_for(&self.ctx.slot.device)?)?;
-        let s = &self.grid.agents.sampling;
-        Ok(OwnedModelGenerator {
-            name: spec.to_string(),
-            model: b.model,
-            tokenizer: b.tokenizer,
-            format: b.format,
-            max_new_tokens: s.max_new_tokens,
-            top_p: s.top_p as f32,
-            batch_size: GENERATION_BATCH,
-        })
+        Ok(local_generator(spec, b, self.grid))
     }
 
     fn template(&self, role: Role, path: Option<&str>) -> anyhow::Result<PromptTemplate> {

@@ -56,7 +56,7 @@ pub fn run(grid: &Grid, task: &Task, ctx: &TaskContext) -> anyhow::Result<Value>
         pad_id: tokenizer.pad_id(),
     };
     let weak_dir = ctx.out.join("weak");
-    let updates = examples.len().div_ceil(pre.batch_size.max(1)) * pre.epochs;
+    let updates = spec.steps_per_epoch(examples.len()) * spec.epochs;
     let weak_at = (updates / WEAK_CHECKPOINT_DIVISOR).max(1);
     let mut save_weak = |m: &Llama| Ok(checkpoint::save(&weak_dir, m, None, &json!({ "updates": weak_at }))?);
     let (model, report) = pretrain(model, &examples, &spec, &|m| ctx.progress.set(m), (weak_at, &mut save_weak))?;

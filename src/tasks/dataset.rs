@@ -17,13 +17,11 @@ use serde_json::Value;
 
 use std::sync::Arc;
 
-use super::agents::AgentFactory;
+use super::agents::{AgentFactory, local_generator};
 use super::bundle::{self, device_for};
 use super::io::{label, read_json, write_json};
 use super::prompts::COMPLETIONS;
-use super::sample::GENERATION_BATCH;
 use crate::agents::file;
-use crate::agents::model::ModelGenerator;
 use crate::agents::replay::{Replay, SampleSet};
 use crate::data::agents::Generator;
 use crate::data::builders::{self, BuildOptions, Built, BuilderKind};
@@ -133,8 +131,8 @@ fn off_policy(
         let mut pool: Vec<&mut dyn Generator> = vec![other.as_mut()];
         return Ok(builders::judge_off_policy(prompts, &mut pool, judge, opts)?);
     }
-    // Other models than the target: the base model's own earlier, weaker checkpoint (the tiny
-    // model's first pretraining epoch) and a noisy rule-based generator. Without a local base
+    // Other models than the target: the base model's own earlier, weaker checkpoint (after an
+    // eighth of its pretraining) and a noisy rule-based generator. Without a local base
     // model (a target served by an API), a rule-based stand-in for the earlier checkpoint.
     let weak_dir = ctx.parent(TaskKind::BaseModel).ok().map(|d| d.join("weak")).filter(|d| d.exists());
     let mut noisy = RulePolicy::noisy_rules();
@@ -144,16 +142,7 @@ fn off_policy(
         return Ok(builders::judge_off_policy(prompts, &mut pool, judge, opts)?);
     };
     let weak = bundle::load(&grid.model.spec, &weak_dir, &device_for(&ctx.slot.device)?)?;
-    let s = &grid.agents.sampling;
-    let mut weak = ModelGenerator {
-        name: "world-earlier-checkpoint".into(),
-        model: &weak.model,
-        tokenizer: weak.tokenizer.as_ref(),
-        format: weak.format.as_ref(),
-        max_new_tokens: s.max_new_tokens,
-        top_p: s.top_p as f32,
-        batch_size: GENERATION_BATCH,
-    };
+    let mut weak = local_generator("world-earlier-checkpoint", weak, grid);
     let mut pool: Vec<&mut dyn Generator> = vec![&mut weak, &mut noisy];
     Ok(builders::judge_off_policy(prompts, &mut pool, judge, opts)?)
 }

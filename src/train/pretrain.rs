@@ -27,6 +27,13 @@ pub struct PretrainSpec {
     pub pad_id: u32,
 }
 
+impl PretrainSpec {
+    /// Optimizer updates per epoch over `examples` examples (the last batch may be short).
+    pub fn steps_per_epoch(&self, examples: usize) -> usize {
+        examples.div_ceil(self.batch_size.max(1))
+    }
+}
+
 /// Mean token NLL of each epoch's last quarter of updates, for the manifest.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct PretrainReport {
@@ -114,7 +121,7 @@ pub fn pretrain(
     }
     let clock = Instant::now();
     let mut optimizer = build(OptimizerKind::AdamW);
-    let steps = examples.len().div_ceil(spec.batch_size);
+    let steps = spec.steps_per_epoch(examples.len());
     let total = steps * spec.epochs;
     let mut update = 0;
     let mut epoch_losses = Vec::new();
