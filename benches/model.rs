@@ -107,9 +107,27 @@ fn main() {
     println!("|---|---|---:|---:|");
     println!(
         "| training step (fwd+bwd+RMSProp) | {} x ({}+{}) tokens | {:.3} | {:.0} |",
-        a.batch, a.prompt, a.response, train, tokens as f64 / train
+        a.batch,
+        a.prompt,
+        a.response,
+        train,
+        tokens as f64 / train
     );
-    println!("| generation, KV cache | {} x {} prompt, {} new | {:.3} | {:.0} |", a.batch, a.prompt, a.new, cached, new_tokens / cached);
-    println!("| generation, full recompute | {} x {} prompt, {} new | {:.3} | {:.0} |", a.batch, a.prompt, a.new, full, new_tokens / full);
+    println!(
+        "| generation, KV cache | {} x {} prompt, {} new | {:.3} | {:.0} |",
+        a.batch,
+        a.prompt,
+        a.new,
+        cached,
+        new_tokens / cached
+    );
+    println!(
+        "| generation, full recompute | {} x {} prompt, {} new | {:.3} | {:.0} |",
+        a.batch,
+        a.prompt,
+        a.new,
+        full,
+        new_tokens / full
+    );
     println!("cache speed-up: {:.1}x", full / cached);
 }

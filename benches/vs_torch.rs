@@ -10,10 +10,10 @@
 
 use std::time::Instant;
 
+use apogrid::model::Llama;
 use apogrid::model::generate::{GenerateOptions, generate};
 use apogrid::model::score::{ScoreBatch, Truncation, sequence_logps};
 use apogrid::model::spec::{ModelSpec, load_model};
-use apogrid::model::Llama;
 use burn::optim::{GradientsParams, RmsPropConfig};
 use burn::tensor::Device;
 use rand::{Rng, SeedableRng};

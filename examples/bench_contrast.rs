@@ -43,7 +43,9 @@ fn main() {
                 let i = rng.random_range(0..b.len());
                 match rng.random_range(0..3) {
                     0 => b[i] = alphabet[rng.random_range(0..alphabet.len())],
-                    1 => { b.remove(i); }
+                    1 => {
+                        b.remove(i);
+                    }
                     _ => b.insert(i, 'x'),
                 }
             }

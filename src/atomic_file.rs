@@ -21,9 +21,9 @@ pub fn write_unsynced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 fn write_with(path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("{} has no file name", path.display())))?;
+    let file_name = path.file_name().ok_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("{} has no file name", path.display()))
+    })?;
     let n = NEXT_TMP.fetch_add(1, Ordering::Relaxed);
     let tmp = path.with_file_name(format!(".{}.{}.{n}.tmp", file_name.to_string_lossy(), std::process::id()));
     {

@@ -5,18 +5,18 @@
 //! `exec` (ready queue, slots) -> `store` (content-addressed artifacts) -> `report`.
 //! The lower floors (`objective`, `model`, `world`, `data`) know nothing of grids or plans.
 
-/// Atomic file writes, shared by the store and the floors below it.
-pub mod atomic_file;
-pub mod grid;
-pub mod plan;
-pub mod store;
-pub mod exec;
-pub mod objective;
-pub mod model;
-pub mod world;
-pub mod data;
 pub mod agents;
 pub mod api;
-pub mod train;
-pub mod tasks;
+/// Atomic file writes, shared by the store and the floors below it.
+pub mod atomic_file;
+pub mod data;
+pub mod exec;
+pub mod grid;
+pub mod model;
+pub mod objective;
+pub mod plan;
 pub mod report;
+pub mod store;
+pub mod tasks;
+pub mod train;
+pub mod world;

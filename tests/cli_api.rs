@@ -71,7 +71,13 @@ fn teacher_server() -> MockServer {
         let malformed = i % 10 == 3;
         let text = if prompt.contains("{{student_solution_1}}: ") {
             let (a, b) = (field(&prompt, "{{student_solution_1}}: "), field(&prompt, "{{student_solution_2}}: "));
-            if malformed { "Both [1] and [2] are fine.".to_string() } else if a >= b { "First is better: [1]".into() } else { "[2]".into() }
+            if malformed {
+                "Both [1] and [2] are fine.".to_string()
+            } else if a >= b {
+                "First is better: [1]".into()
+            } else {
+                "[2]".into()
+            }
         } else if prompt.contains("{{student_solution}}: ") {
             let student = field(&prompt, "{{student_solution}}: ");
             if malformed {
@@ -161,7 +167,13 @@ fn read_json(path: &Path) -> Value {
 fn pairs(dir: &Path) -> Vec<Value> {
     ["train.jsonl", "heldout.jsonl"]
         .iter()
-        .flat_map(|f| std::fs::read_to_string(dir.join(f)).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect::<Vec<Value>>())
+        .flat_map(|f| {
+            std::fs::read_to_string(dir.join(f))
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect::<Vec<Value>>()
+        })
         .collect()
 }
 
@@ -193,8 +205,12 @@ fn api_datasets_count_rejections_and_retries_cache_replies_and_never_store_the_k
     let (target, teacher) = (target_server(), teacher_server());
     let dir = tempfile::tempdir().unwrap();
     let n = 24;
-    let agents = [api_table("reviser", &teacher.base_url(), ""), api_table("judge", &teacher.base_url(), ""),
-                  api_table("stronger", &teacher.base_url(), "")].concat();
+    let agents = [
+        api_table("reviser", &teacher.base_url(), ""),
+        api_table("judge", &teacher.base_url(), ""),
+        api_table("stronger", &teacher.base_url(), ""),
+    ]
+    .concat();
     let datasets = ["clair", "judge_on_policy", "stronger_preferred"];
     let g = grid(dir.path(), n, 2.0, &target.base_url(), &agents, &datasets);
     let key = "sk-test-7f3a9c1e-do-not-leak";
@@ -203,12 +219,16 @@ fn api_datasets_count_rejections_and_retries_cache_replies_and_never_store_the_k
 
     // The target: greedy (temperature 0) and two seeded samples per prompt.
     assert_eq!(target.received(), 3 * n);
-    assert_eq!(target.requests().iter().filter(|r| r.body["temperature"] == 0.0 && r.body.get("seed").is_none()).count(), n);
+    assert_eq!(
+        target.requests().iter().filter(|r| r.body["temperature"] == 0.0 && r.body.get("seed").is_none()).count(),
+        n
+    );
     // The key travels in the Authorization header, to every request.
     assert!(teacher.requests().iter().all(|r| r.header("authorization") == Some(&format!("Bearer {key}"))));
     // The paper's reviser prompt, verbatim.
     assert!(teacher.requests().iter().any(|r| r.prompt().starts_with(
-        "You are a teacher and your task is to minimally improve a student's answer. I will give you a {{task}}")));
+        "You are a teacher and your task is to minimally improve a student's answer. I will give you a {{task}}"
+    )));
 
     let tasks = finished(&dir.path().join("store"));
     let clair = &tasks["dataset/clair"];
@@ -229,7 +249,10 @@ fn api_datasets_count_rejections_and_retries_cache_replies_and_never_store_the_k
     let stats = read_json(&clair.join("api-stats.json"));
     let reviser = &stats["reviser"]["api"];
     assert_eq!(reviser["failures"], serde_json::json!({ "http 500": 1 }));
-    assert_eq!(stats["reviser"]["rejected"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum::<u64>(), malformed.len() as u64);
+    assert_eq!(
+        stats["reviser"]["rejected"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum::<u64>(),
+        malformed.len() as u64
+    );
     // Retries: one per 429 (q5, q15), two per q7/q17 500s, one per timeout (q9, q19), three for q11.
     assert_eq!(reviser["retries"], 2 + 4 + 2 + 3);
     assert_eq!(reviser["requests"], n as u64 + 11);
@@ -237,7 +260,11 @@ fn api_datasets_count_rejections_and_retries_cache_replies_and_never_store_the_k
 
     // The 429 said "Retry-After: 1" and the client waited (its own backoff is 5 ms).
     let by_prompt = |i: usize| -> Vec<MockRequest> {
-        teacher.requests().into_iter().filter(|r| r.prompt().contains("{{student_solution}}: ") && question(r.prompt()) == i).collect()
+        teacher
+            .requests()
+            .into_iter()
+            .filter(|r| r.prompt().contains("{{student_solution}}: ") && question(r.prompt()) == i)
+            .collect()
     };
     let q5 = by_prompt(5);
     assert_eq!(q5.len(), 2);
@@ -279,7 +306,12 @@ fn api_datasets_count_rejections_and_retries_cache_replies_and_never_store_the_k
         .filter(|s| s.get("reviser").is_some())
         .collect();
     assert_eq!(clair_stats.len(), 2);
-    assert!(clair_stats.iter().any(|s| s["reviser"]["api"]["cache_hits"] == n as u64 - 1 && s["reviser"]["api"]["requests"] == 4), "{clair_stats:?}");
+    assert!(
+        clair_stats
+            .iter()
+            .any(|s| s["reviser"]["api"]["cache_hits"] == n as u64 - 1 && s["reviser"]["api"]["requests"] == 4),
+        "{clair_stats:?}"
+    );
     assert_eq!(files_containing(dir.path(), key), Vec::<PathBuf>::new());
 }
 
@@ -291,7 +323,8 @@ fn a_build_that_fails_midway_resumes_without_resending_finished_requests() {
     let h = healed.clone();
     let flaky = MockServer::start(move |r: &MockRequest| {
         if r.index < 10 || h.load(Ordering::SeqCst) {
-            let text = format!("{{corrected_student_solution}}: {}, revised", field(r.prompt(), "{{student_solution}}: "));
+            let text =
+                format!("{{corrected_student_solution}}: {}, revised", field(r.prompt(), "{{student_solution}}: "));
             MockResponse::chat(&text, r.prompt())
         } else {
             MockResponse::error(500)
@@ -304,9 +337,14 @@ fn a_build_that_fails_midway_resumes_without_resending_finished_requests() {
     let out = run(&g, Some("k1"));
     assert!(!out.status.success());
     let err = stderr(&out);
-    assert!(err.contains("20 of 30 items failed for good (http 500: 20)") && err.contains("a rerun sends only the failed requests"), "{err}");
+    assert!(
+        err.contains("20 of 30 items failed for good (http 500: 20)")
+            && err.contains("a rerun sends only the failed requests"),
+        "{err}"
+    );
     assert!(!finished(&dir.path().join("store")).contains_key("dataset/clair"));
-    let answered: BTreeSet<String> = flaky.requests().iter().filter(|r| r.index < 10).map(|r| r.prompt().to_string()).collect();
+    let answered: BTreeSet<String> =
+        flaky.requests().iter().filter(|r| r.index < 10).map(|r| r.prompt().to_string()).collect();
     assert_eq!(answered.len(), 10);
 
     // Healed, the same build sends exactly the 20 requests that had no reply, none twice.
@@ -315,7 +353,11 @@ fn a_build_that_fails_midway_resumes_without_resending_finished_requests() {
     let out = run_with(&g, Some("k1"), &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     // The build's cost summary is printed under its line.
-    assert!(stderr(&out).contains("reviser (mock-reviser): 30 items: 20 requests, 10 cached, 0 retries, 0 failed"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("reviser (mock-reviser): 30 items: 20 requests, 10 cached, 0 retries, 0 failed"),
+        "{}",
+        stderr(&out)
+    );
     let resent: Vec<String> = flaky.requests()[before..].iter().map(|r| r.prompt().to_string()).collect();
     assert_eq!(resent.len(), n - 10);
     let unique: BTreeSet<&String> = resent.iter().collect();
@@ -368,7 +410,10 @@ fn a_local_model_revises_through_a_user_template() {
     let key_of = |g: &Path| -> String {
         let out = Command::new(BIN).args(["plan", "--json"]).arg(g).output().unwrap();
         let plan: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
-        plan.as_array().unwrap().iter().find(|t| t["id"] == "dataset/clair").unwrap()["key"].as_str().unwrap().to_string()
+        plan.as_array().unwrap().iter().find(|t| t["id"] == "dataset/clair").unwrap()["key"]
+            .as_str()
+            .unwrap()
+            .to_string()
     };
     let first_key = key_of(&g);
     let out = run(&g, Some("k"));
@@ -387,7 +432,11 @@ fn a_local_model_revises_through_a_user_template() {
     std::fs::write(&template, "Fix: <<task>>").unwrap();
     let out = Command::new(BIN).arg("plan").arg(&g).output().unwrap();
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("reviser.txt: the reviser template lacks the placeholder `<<student_solution>>`"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("reviser.txt: the reviser template lacks the placeholder `<<student_solution>>`"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -424,7 +473,8 @@ fn a_build_killed_midway_resends_at_most_the_requests_in_flight() {
     let dir = tempfile::tempdir().unwrap();
     let n = 40;
     let concurrency = 2;
-    let reviser = api_table("reviser", &slow.base_url(), "").replace("concurrency = 8", &format!("concurrency = {concurrency}"));
+    let reviser =
+        api_table("reviser", &slow.base_url(), "").replace("concurrency = 8", &format!("concurrency = {concurrency}"));
     let g = grid(dir.path(), n, 2.0, &target.base_url(), &reviser, &["clair"]);
     let mut child = Command::new(BIN)
         .args(["run", "--quiet", "--only", "datasets"])

@@ -59,7 +59,11 @@ fn reads_chat_message_lists() {
 #[test]
 fn errors_name_the_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
-    let f = write(&dir, "bad.jsonl", "{\"prompt\":\"p\",\"chosen\":\"a\",\"rejected\":\"b\"}\n{\"prompt\":\"p\",\"chosen\":\"a\"}\n");
+    let f = write(
+        &dir,
+        "bad.jsonl",
+        "{\"prompt\":\"p\",\"chosen\":\"a\",\"rejected\":\"b\"}\n{\"prompt\":\"p\",\"chosen\":\"a\"}\n",
+    );
     let out = apogrid(&["contrast", &f]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8(out.stderr).unwrap();

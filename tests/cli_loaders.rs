@@ -28,8 +28,14 @@ fn fixture() -> serde_json::Value {
 fn logprob_json_matches_transformers_on_the_fixture_model() {
     let fx = fixture();
     let o = apogrid(&[
-        "logprob", "--model", "hf:tests/fixtures/tiny-llama", "--prompt", fx["prompt"].as_str().unwrap(),
-        "--response", fx["response"].as_str().unwrap(), "--json",
+        "logprob",
+        "--model",
+        "hf:tests/fixtures/tiny-llama",
+        "--prompt",
+        fx["prompt"].as_str().unwrap(),
+        "--response",
+        fx["response"].as_str().unwrap(),
+        "--json",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).expect("one JSON object");
@@ -49,7 +55,17 @@ fn logprob_json_matches_transformers_on_the_fixture_model() {
 fn logprob_raw_adds_no_template_or_special_tokens() {
     let fx = fixture();
     let text = fx["texts"][0].as_str().unwrap();
-    let o = apogrid(&["logprob", "--model", "hf:tests/fixtures/tiny-llama", "--prompt", "The", "--response", " capital", "--raw", "--json"]);
+    let o = apogrid(&[
+        "logprob",
+        "--model",
+        "hf:tests/fixtures/tiny-llama",
+        "--prompt",
+        "The",
+        "--response",
+        " capital",
+        "--raw",
+        "--json",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
     // "The capital ..." is the fixture's first sequence: its first ids are prompt + response here.
@@ -59,14 +75,35 @@ fn logprob_raw_adds_no_template_or_special_tokens() {
     assert!(text.starts_with("The capital"));
     assert_eq!([p.clone(), r.clone()].concat(), seq[..p.len() + r.len()].to_vec());
     // And the human-readable form lists each token.
-    let o = apogrid(&["logprob", "--model", "hf:tests/fixtures/tiny-llama", "--prompt", "The", "--response", " capital", "--raw"]);
+    let o = apogrid(&[
+        "logprob",
+        "--model",
+        "hf:tests/fixtures/tiny-llama",
+        "--prompt",
+        "The",
+        "--response",
+        " capital",
+        "--raw",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("sum logp ="), "{}", stdout(&o));
 }
 
 #[test]
 fn generate_runs_the_tiny_model_reproducibly() {
-    let args = ["generate", "--model", "tiny:3", "--prompt", "hello", "--max-new-tokens", "8", "--temperature", "1.0", "--seed", "5"];
+    let args = [
+        "generate",
+        "--model",
+        "tiny:3",
+        "--prompt",
+        "hello",
+        "--max-new-tokens",
+        "8",
+        "--temperature",
+        "1.0",
+        "--seed",
+        "5",
+    ];
     let a = apogrid(&args);
     assert!(a.status.success(), "{}", stderr(&a));
     let b = apogrid(&args);
@@ -90,7 +127,15 @@ fn smollm2_answers_paris() {
         eprintln!("SKIPPED: models/SmolLM2-135M-Instruct.Q4_1.gguf is absent (run scripts/get-smollm2.sh)");
         return;
     }
-    let o = apogrid(&["generate", "--model", "smollm2", "--prompt", "What is the capital of France?", "--max-new-tokens", "20"]);
+    let o = apogrid(&[
+        "generate",
+        "--model",
+        "smollm2",
+        "--prompt",
+        "What is the capital of France?",
+        "--max-new-tokens",
+        "20",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("Paris"), "{}", stdout(&o));
 }

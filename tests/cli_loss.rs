@@ -46,11 +46,7 @@ fn keys(v: &Value) -> Vec<&str> {
 }
 
 fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
+    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
 }
 
 fn sig(x: f64) -> f64 {
@@ -95,10 +91,7 @@ fn paired_output_is_the_documented_json() {
     let gr = floats(&v["grad_policy_rejected_logps"]);
     for i in 0..2 {
         let want = -0.1 * sig(-0.1 * h[i]) / 2.0;
-        assert!(
-            (gc[i] - want).abs() < 1e-15 && (gr[i] + want).abs() < 1e-15,
-            "{gc:?} {gr:?}"
-        );
+        assert!((gc[i] - want).abs() < 1e-15 && (gr[i] + want).abs() < 1e-15, "{gc:?} {gr:?}");
     }
 }
 
@@ -127,50 +120,20 @@ const EXAMPLES: &str = r#"{"policy_logps": -12, "reference_logps": -14, "desirab
 
 #[test]
 fn unpaired_output_is_the_documented_json() {
-    let v = ok(
-        &[
-            "--objective",
-            "kto",
-            "--beta",
-            "0.1",
-            "--desirable-weight",
-            "1.5",
-        ],
-        EXAMPLES,
-    );
+    let v = ok(&["--objective", "kto", "--beta", "0.1", "--desirable-weight", "1.5"], EXAMPLES);
     let mut got = keys(&v);
     got.sort();
-    assert_eq!(
-        got,
-        vec![
-            "beta",
-            "grad_policy_logps",
-            "kl",
-            "loss",
-            "objective",
-            "per_example_loss",
-            "rewards"
-        ]
-    );
+    assert_eq!(got, vec!["beta", "grad_policy_logps", "kl", "loss", "objective", "per_example_loss", "rewards"]);
     // z0 = max(0, mean(3, 2)) = 2.5; l = (2, -1.5).
     assert_eq!(v["kl"], 2.5);
-    let want = [
-        1.5 * (1.0 - sig(0.1 * (2.0 - 2.5))),
-        1.0 - sig(0.1 * (2.5 + 1.5)),
-    ];
+    let want = [1.5 * (1.0 - sig(0.1 * (2.0 - 2.5))), 1.0 - sig(0.1 * (2.5 + 1.5))];
     let per = floats(&v["per_example_loss"]);
-    assert!(
-        (per[0] - want[0]).abs() < 1e-15 && (per[1] - want[1]).abs() < 1e-15,
-        "{per:?}"
-    );
+    assert!((per[0] - want[0]).abs() < 1e-15 && (per[1] - want[1]).abs() < 1e-15, "{per:?}");
     assert_eq!(floats(&v["rewards"]).len(), 2);
     let v = ok(&["--objective", "apo_zero_unpaired"], EXAMPLES);
     assert_eq!(v["kl"], 0.0);
     // apo_zero_unpaired takes a single example and no KL fields.
-    ok(
-        &["--objective", "apo_zero_unpaired"],
-        r#"{"policy_logps": -1, "reference_logps": -2, "desirable": false}"#,
-    );
+    ok(&["--objective", "apo_zero_unpaired"], r#"{"policy_logps": -1, "reference_logps": -2, "desirable": false}"#);
 }
 
 #[test]
@@ -179,37 +142,18 @@ fn input_file_is_read_and_named_in_errors() {
     let path = dir.path().join("pairs.jsonl");
     std::fs::write(&path, PAIRS).unwrap();
     let p = path.to_str().unwrap();
-    assert_eq!(
-        ok(&["--objective", "apo_zero", "--input", p], "")["objective"],
-        "apo_zero"
-    );
+    assert_eq!(ok(&["--objective", "apo_zero", "--input", p], "")["objective"], "apo_zero");
     std::fs::write(&path, "{\"policy_chosen_logps\": 1}\n").unwrap();
-    fails(
-        &["--objective", "apo_zero", "--input", p],
-        "",
-        &[&format!("{p}:1:"), "missing field"],
-    );
-    fails(
-        &["--objective", "dpo", "--input", "/nonexistent/x.jsonl"],
-        "",
-        &["/nonexistent/x.jsonl"],
-    );
+    fails(&["--objective", "apo_zero", "--input", p], "", &[&format!("{p}:1:"), "missing field"]);
+    fails(&["--objective", "dpo", "--input", "/nonexistent/x.jsonl"], "", &["/nonexistent/x.jsonl"]);
 }
 
 #[test]
 fn malformed_paired_input_names_the_line() {
     let good = PAIRS.lines().next().unwrap();
     let dpo = ["--objective", "dpo", "--beta", "0.1"];
-    fails(
-        &dpo,
-        &format!("{good}\n{{\"policy_chosen_logps\": -1,"),
-        &["<stdin>:2:", "EOF"],
-    );
-    fails(
-        &dpo,
-        &format!("{good}\nnot json"),
-        &["<stdin>:2:", "expected"],
-    );
+    fails(&dpo, &format!("{good}\n{{\"policy_chosen_logps\": -1,"), &["<stdin>:2:", "EOF"]);
+    fails(&dpo, &format!("{good}\nnot json"), &["<stdin>:2:", "expected"]);
     fails(
         &dpo,
         &format!(
@@ -219,83 +163,39 @@ fn malformed_paired_input_names_the_line() {
     );
     // JSON has no NaN or infinity: an overflowing literal, a string and a bare NaN are errors.
     let inf = good.replace("-12.5", "-1e400");
-    fails(
-        &dpo,
-        &format!("{good}\n{inf}"),
-        &["<stdin>:2:", "number out of range"],
-    );
+    fails(&dpo, &format!("{good}\n{inf}"), &["<stdin>:2:", "number out of range"]);
     let nan = good.replace("-12.5", "\"NaN\"");
     fails(&dpo, &nan, &["<stdin>:1:", "invalid type"]);
     fails(&dpo, &good.replace("-12.5", "NaN"), &["<stdin>:1:"]);
-    fails(
-        &dpo,
-        &good.replace("reference_rejected_logps", "reference_rejected_logp"),
-        &["<stdin>:1:", "unknown field"],
-    );
+    fails(&dpo, &good.replace("reference_rejected_logps", "reference_rejected_logp"), &["<stdin>:1:", "unknown field"]);
     let zero = good.replace("}", ", \"chosen_tokens\": 0}");
-    fails(
-        &["--objective", "sft"],
-        &zero,
-        &["<stdin>:1:", "chosen_tokens"],
-    );
+    fails(&["--objective", "sft"], &zero, &["<stdin>:1:", "chosen_tokens"]);
 }
 
 #[test]
 fn empty_batches_and_small_kto_batches_are_errors() {
     fails(&["--objective", "dpo"], "", &["<stdin>", "empty batch"]);
-    fails(
-        &["--objective", "kto"],
-        "\n  \n",
-        &["<stdin>", "empty batch"],
-    );
+    fails(&["--objective", "kto"], "\n  \n", &["<stdin>", "empty batch"]);
     let one = EXAMPLES.lines().next().unwrap();
-    fails(
-        &["--objective", "kto"],
-        &format!("\n{one}\n"),
-        &["<stdin>:2:", "at least 2"],
-    );
+    fails(&["--objective", "kto"], &format!("\n{one}\n"), &["<stdin>:2:", "at least 2"]);
     let no_kl = r#"{"policy_logps": -1, "reference_logps": -2, "desirable": true}"#;
-    fails(
-        &["--objective", "kto"],
-        &format!("{one}\n{no_kl}"),
-        &["<stdin>:2:", "policy_kl_logps"],
-    );
-    fails(
-        &["--objective", "kto"],
-        &format!("{one}\n{}", one.replace("true", "1")),
-        &["<stdin>:2:", "invalid type"],
-    );
+    fails(&["--objective", "kto"], &format!("{one}\n{no_kl}"), &["<stdin>:2:", "policy_kl_logps"]);
+    fails(&["--objective", "kto"], &format!("{one}\n{}", one.replace("true", "1")), &["<stdin>:2:", "invalid type"]);
 }
 
 #[test]
 fn bad_options_are_errors() {
-    fails(
-        &["--objective", "dpo", "--desirable-weight", "2"],
-        PAIRS,
-        &["desirable-weight"],
-    );
+    fails(&["--objective", "dpo", "--desirable-weight", "2"], PAIRS, &["desirable-weight"]);
     fails(&["--objective", "dpo", "--beta", "0"], PAIRS, &["beta"]);
     fails(&["--objective", "ipo"], PAIRS, &["ipo"]);
-    fails(
-        &["--objective", "kto", "--undesirable-weight=-1"],
-        EXAMPLES,
-        &["undesirable_weight"],
-    );
+    fails(&["--objective", "kto", "--undesirable-weight=-1"], EXAMPLES, &["undesirable_weight"]);
 }
 
 #[test]
 fn help_documents_the_input_format() {
-    let out = Command::new(env!("CARGO_BIN_EXE_apogrid"))
-        .args(["loss", "--help"])
-        .output()
-        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_apogrid")).args(["loss", "--help"]).output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
-    for needle in [
-        "chosen_tokens",
-        "policy_kl_logps",
-        "grad_policy_chosen_logps",
-        "--desirable-weight",
-    ] {
+    for needle in ["chosen_tokens", "policy_kl_logps", "grad_policy_chosen_logps", "--desirable-weight"] {
         assert!(help.contains(needle), "--help lacks {needle}: {help}");
     }
 }

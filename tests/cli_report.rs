@@ -74,7 +74,11 @@ fn regenerates_reports_from_a_handmade_store_and_prints_tables_1_and_2() {
     let dir = tempfile::tempdir().unwrap();
     let (store, results) = (dir.path().join("store"), dir.path().join("results"));
     let grid_path = dir.path().join("g.toml");
-    std::fs::write(&grid_path, GRID.replace("STORE", store.to_str().unwrap()).replace("RESULTS", results.to_str().unwrap())).unwrap();
+    std::fs::write(
+        &grid_path,
+        GRID.replace("STORE", store.to_str().unwrap()).replace("RESULTS", results.to_str().unwrap()),
+    )
+    .unwrap();
     let grid = apogrid::grid::load(&grid_path).unwrap();
     let plan = apogrid::plan::build(&grid);
     let task = |id: &str| plan.tasks.iter().find(|t| t.id == id).unwrap_or_else(|| panic!("no task {id}"));
@@ -89,7 +93,12 @@ fn regenerates_reports_from_a_handmade_store_and_prints_tables_1_and_2() {
     finish(&store, task("dataset/clair"), 1.0, &[("manifest.json", manifest)]);
     finish(&store, task("eval/clair/dpo/e01"), 1.0, &[("eval.json", eval(1, 41.0, 110.0))]);
     finish(&store, task("eval/clair/dpo/e02"), 1.0, &[("eval.json", eval(2, 43.0, 130.0))]);
-    finish(&store, task("train/clair/kto"), 3723.0, &[("train.json", json!({ "epochs": 3, "updates": 12, "seconds": 3700.0, "resumed_from_epoch": 0 }))]);
+    finish(
+        &store,
+        task("train/clair/kto"),
+        3723.0,
+        &[("train.json", json!({ "epochs": 3, "updates": 12, "seconds": 3700.0, "resumed_from_epoch": 0 }))],
+    );
     for (e, s) in [(1, 39.0), (2, 42.0), (3, 41.0)] {
         finish(&store, task(&format!("eval/clair/kto/e{e:02}")), 1.0, &[("eval.json", eval(e, s, 100.0))]);
     }
@@ -113,8 +122,20 @@ fn regenerates_reports_from_a_handmade_store_and_prints_tables_1_and_2() {
     assert!(stderr.contains("eval.json"), "the unreadable eval is named: {stderr}");
 
     let report = results.join("handmade");
-    for f in ["table1.csv", "table2.md", "table2.tex", "table4.md", "table5.md", "table5.csv", "epochs.csv", "steps.csv", "report.md",
-              "figures/figure4_clair.svg", "figures/figure4_clair.png", "figures/scores_clair.png"] {
+    for f in [
+        "table1.csv",
+        "table2.md",
+        "table2.tex",
+        "table4.md",
+        "table5.md",
+        "table5.csv",
+        "epochs.csv",
+        "steps.csv",
+        "report.md",
+        "figures/figure4_clair.svg",
+        "figures/figure4_clair.png",
+        "figures/scores_clair.png",
+    ] {
         assert!(report.join(f).is_file(), "{f} missing");
     }
     let t5 = std::fs::read_to_string(report.join("table5.md")).unwrap();

@@ -7,8 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
-use apogrid::model::gguf;
 use apogrid::model::generate::{GenerateOptions, generate};
+use apogrid::model::gguf;
 use apogrid::model::score::{ScoreBatch, Truncation, token_logps};
 use apogrid::model::spec::{LoadedModel, ModelSpec, SMOLLM2_PATH, load_model, resolve_models_path};
 use apogrid::model::tokenizer::TextTokenizer;
@@ -99,12 +99,16 @@ fn smollm2_gguf_matches_transformers_weights_and_tokens() {
     let Some(m) = smollm2() else { return };
     let fx = read_fixture("smollm2.json");
     let c = &m.config;
-    assert_eq!((c.num_hidden_layers, c.hidden_size, c.num_attention_heads, c.kv_heads(), c.head_dim()), (30, 576, 9, 3, 64));
+    assert_eq!(
+        (c.num_hidden_layers, c.hidden_size, c.num_attention_heads, c.kv_heads(), c.head_dim()),
+        (30, 576, 9, 3, 64)
+    );
     assert_eq!((c.vocab_size, c.rope_theta, c.tie_word_embeddings), (49152, 100000.0, true));
     // Dequantized values (and the Q/K un-permutation) against transformers' GGUF loader.
     for (name, want) in fx["weights"].as_object().unwrap() {
         let t = &m.tensors[name.as_str()];
-        let shape: Vec<usize> = want["shape"].as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as usize).collect();
+        let shape: Vec<usize> =
+            want["shape"].as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as usize).collect();
         assert_eq!(t.shape, shape, "{name}");
         let sum: f64 = t.data.iter().map(|&v| v as f64).sum();
         let abs: f64 = t.data.iter().map(|&v| (v as f64).abs()).sum();
@@ -273,7 +277,8 @@ fn every_ggml_encoding_matches_the_gguf_package() {
     assert_eq!(expected.len(), 6);
     for (name, want) in expected {
         let info = f.tensor_info(name).unwrap_or_else(|| panic!("tensor {name}"));
-        let shape: Vec<usize> = want["shape"].as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as usize).collect();
+        let shape: Vec<usize> =
+            want["shape"].as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as usize).collect();
         assert_eq!(info.shape(), shape, "{name}");
         let want: Vec<f32> = floats(&want["values"]).iter().map(|&v| v as f32).collect();
         assert_eq!(f.dequantize(info), want, "{name}");

@@ -98,12 +98,25 @@ fn rerun_is_a_no_op_and_new_rows_run_only_new_cells() {
 
     // Any checkpoint exports as a Hugging Face folder.
     let out = dir.path().join("hf");
-    let export = Command::new(BIN).arg("export").arg(&g).args(["clair/apo_zero", "2", "--out"]).arg(&out).output().expect("export");
+    let export = Command::new(BIN)
+        .arg("export")
+        .arg(&g)
+        .args(["clair/apo_zero", "2", "--out"])
+        .arg(&out)
+        .output()
+        .expect("export");
     assert!(export.status.success(), "{}", String::from_utf8_lossy(&export.stderr));
-    let config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).expect("config")).expect("json");
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).expect("config")).expect("json");
     assert_eq!(config["model_type"], "llama");
     assert!(out.join("model.safetensors").metadata().expect("weights").len() > 100_000);
-    let missing = Command::new(BIN).arg("export").arg(&g).args(["clair/apo_zero", "9", "--out"]).arg(&out).output().expect("export");
+    let missing = Command::new(BIN)
+        .arg("export")
+        .arg(&g)
+        .args(["clair/apo_zero", "9", "--out"])
+        .arg(&out)
+        .output()
+        .expect("export");
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no checkpoint for epoch 9"));
 }
 
@@ -130,7 +143,12 @@ fn a_failing_cell_does_not_stop_the_others() {
 fn tables(results: &Path) -> BTreeMap<String, String> {
     ["table2.csv", "table2.md", "table4.csv", "epochs.csv"]
         .iter()
-        .map(|f| (f.to_string(), std::fs::read_to_string(results.join("pipe").join(f)).unwrap_or_else(|e| panic!("{f}: {e}"))))
+        .map(|f| {
+            (
+                f.to_string(),
+                std::fs::read_to_string(results.join("pipe").join(f)).unwrap_or_else(|e| panic!("{f}: {e}")),
+            )
+        })
         .collect()
 }
 

@@ -26,8 +26,14 @@ fn table1_on_the_world_with_stand_ins() {
         let w = m.winner_vs_model.as_ref().unwrap();
         println!(
             "{:<20} {:>5} {:>8.2} {:>8.1} {:>12} {:>8.3} {:>8.3} {:>9}",
-            m.builder, m.contrast.pairs, m.contrast.mean_jaccard, m.contrast.mean_levenshtein,
-            format!("{}/{}", m.filters.dropped(), m.filters.considered), w.fraction, w.model_fraction, w.suggested
+            m.builder,
+            m.contrast.pairs,
+            m.contrast.mean_jaccard,
+            m.contrast.mean_levenshtein,
+            format!("{}/{}", m.filters.dropped(), m.filters.considered),
+            w.fraction,
+            w.model_fraction,
+            w.suggested
         );
         println!("    {}", m.filters.summary());
         assert_eq!(m.filters.considered, 700);

@@ -48,9 +48,14 @@ pub fn pool(prompts: &[String], completions: Completions) -> Result<Vec<StoredCo
     }
     let slots = completions.iter().map(Vec::len).min().unwrap_or(0);
     if let Some(i) = completions.iter().position(|c| c.len() < 2) {
-        return Err(format!("prompt {} has {} stored completions; the off-policy judge needs two", i + 1, completions[i].len()));
+        return Err(format!(
+            "prompt {} has {} stored completions; the off-policy judge needs two",
+            i + 1,
+            completions[i].len()
+        ));
     }
-    let by_prompt: Arc<BTreeMap<String, usize>> = Arc::new(prompts.iter().enumerate().map(|(i, p)| (p.clone(), i)).collect());
+    let by_prompt: Arc<BTreeMap<String, usize>> =
+        Arc::new(prompts.iter().enumerate().map(|(i, p)| (p.clone(), i)).collect());
     Ok((0..slots)
         .map(|index| StoredCompletion {
             name: format!("stored-completion-{index}"),
@@ -91,9 +96,15 @@ mod tests {
         assert_eq!(c, ["x", "y", "z"]);
         assert!(completions_of(&json!([1])).is_err());
         let prompts = vec!["p".to_string(), "q".to_string()];
-        let mut members = pool(&prompts, Arc::new(vec![vec!["p0".into(), "p1".into(), "p2".into()], vec!["q0".into(), "q1".into()]])).unwrap();
+        let mut members =
+            pool(&prompts, Arc::new(vec![vec!["p0".into(), "p1".into(), "p2".into()], vec!["q0".into(), "q1".into()]]))
+                .unwrap();
         assert_eq!(members.len(), 2);
         assert_eq!(members[1].generate(&prompts, Decoding::Greedy).unwrap(), ["p1", "q1"]);
-        assert!(pool(&prompts, Arc::new(vec![vec!["a".into()], vec!["b".into(), "c".into()]])).unwrap_err().contains("prompt 1"));
+        assert!(
+            pool(&prompts, Arc::new(vec![vec!["a".into()], vec!["b".into(), "c".into()]]))
+                .unwrap_err()
+                .contains("prompt 1")
+        );
     }
 }

@@ -57,7 +57,9 @@ fn ask<G: Generator, T>(
                 Err(e) => e.to_string(),
             };
             let agent = generator.name().to_string();
-            return (0..n).map(|_| Err(AgentError::Failed { agent: agent.clone(), message: message.clone() })).collect();
+            return (0..n)
+                .map(|_| Err(AgentError::Failed { agent: agent.clone(), message: message.clone() }))
+                .collect();
         }
     };
     replies
@@ -119,7 +121,11 @@ mod tests {
         fn generate(&mut self, _: &[String], _: Decoding) -> Result<Vec<String>, AgentError> {
             unreachable!("the prompted agents call generate_each")
         }
-        fn generate_each(&mut self, prompts: &[String], _: Decoding) -> Result<Vec<Result<String, RejectReason>>, AgentError> {
+        fn generate_each(
+            &mut self,
+            prompts: &[String],
+            _: Decoding,
+        ) -> Result<Vec<Result<String, RejectReason>>, AgentError> {
             assert_eq!(prompts.len(), self.0.len());
             Ok(std::mem::take(&mut self.0))
         }
@@ -140,10 +146,16 @@ mod tests {
         assert!(matches!(&out[2], Err(AgentError::Rejected(f)) if *f == failed));
         assert_eq!(r.rejections.lock().unwrap().values().sum::<u64>(), 1);
 
-        let mut j = PromptedJudge::new(Canned(vec![Ok("so [2]".into()), Ok("[1] and [2]".into())]), PromptTemplate::paper(Role::Judge));
+        let mut j = PromptedJudge::new(
+            Canned(vec![Ok("so [2]".into()), Ok("[1] and [2]".into())]),
+            PromptTemplate::paper(Role::Judge),
+        );
         let out = j.judge_batch(&[("t", "a", "b"), ("t", "a", "c")]);
         assert_eq!(out[0].as_ref().unwrap().winner, Choice::Second);
         assert!(out[1].is_err());
-        assert_eq!(j.rejections.lock().unwrap().keys().next().unwrap(), "reply breaks the format: the judge's reply contains both [1] and [2]");
+        assert_eq!(
+            j.rejections.lock().unwrap().keys().next().unwrap(),
+            "reply breaks the format: the judge's reply contains both [1] and [2]"
+        );
     }
 }

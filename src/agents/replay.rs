@@ -27,7 +27,11 @@ pub fn decoding_key(d: Decoding) -> String {
 
 impl SampleSet {
     /// Draws every decoding in `decodings` from `generator` for all prompts.
-    pub fn draw(generator: &mut dyn Generator, prompts: Vec<String>, decodings: &[Decoding]) -> Result<Self, AgentError> {
+    pub fn draw(
+        generator: &mut dyn Generator,
+        prompts: Vec<String>,
+        decodings: &[Decoding],
+    ) -> Result<Self, AgentError> {
         let mut responses = BTreeMap::new();
         for d in decodings {
             responses.insert(decoding_key(*d), generator.generate(&prompts, *d)?);
@@ -58,7 +62,8 @@ impl Generator for Replay<'_> {
     fn generate(&mut self, prompts: &[String], decoding: Decoding) -> Result<Vec<String>, AgentError> {
         let key = decoding_key(decoding);
         let fail = |message: String| AgentError::Failed { agent: self.set.model.clone(), message };
-        let responses = self.set.responses.get(&key).ok_or_else(|| fail(format!("no samples drawn with decoding `{key}`")))?;
+        let responses =
+            self.set.responses.get(&key).ok_or_else(|| fail(format!("no samples drawn with decoding `{key}`")))?;
         prompts
             .iter()
             .map(|p| {

@@ -140,9 +140,10 @@ impl ChatClient {
         let reason = match &e {
             ureq::Error::Timeout(_) => "timeout",
             ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => "timeout",
-            ureq::Error::Io(_) | ureq::Error::ConnectionFailed | ureq::Error::HostNotFound | ureq::Error::Protocol(_) => {
-                "connection"
-            }
+            ureq::Error::Io(_)
+            | ureq::Error::ConnectionFailed
+            | ureq::Error::HostNotFound
+            | ureq::Error::Protocol(_) => "connection",
             ureq::Error::Tls(_) => "tls",
             _ => "client",
         };
@@ -184,7 +185,10 @@ mod tests {
     #[test]
     fn replies_parse_with_and_without_usage() {
         let r = parse_reply(r#"{"choices":[{"message":{"role":"assistant","content":"hi"}}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}"#).unwrap();
-        assert_eq!(r, ChatReply { content: "hi".into(), usage: Some(Usage { prompt_tokens: 3, completion_tokens: 1 }) });
+        assert_eq!(
+            r,
+            ChatReply { content: "hi".into(), usage: Some(Usage { prompt_tokens: 3, completion_tokens: 1 }) }
+        );
         let r = parse_reply(r#"{"choices":[{"message":{"content":"x"}}]}"#).unwrap();
         assert_eq!(r.usage, None);
         assert!(parse_reply(r#"{"choices":[]}"#).unwrap_err().contains("choices[0]"));
@@ -193,7 +197,13 @@ mod tests {
 
     #[test]
     fn params_carry_the_seed_only_when_set() {
-        let mut r = ChatRequest { messages: vec![Message::user("x")], temperature: 0.7, max_tokens: 10, seed: None, top_p: None };
+        let mut r = ChatRequest {
+            messages: vec![Message::user("x")],
+            temperature: 0.7,
+            max_tokens: 10,
+            seed: None,
+            top_p: None,
+        };
         assert!(r.params().get("seed").is_none() && r.params().get("top_p").is_none());
         r.seed = Some(5);
         r.top_p = Some(0.9);

@@ -12,7 +12,9 @@ pub struct ApiKey(String);
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum KeyError {
     /// Names the variable and the grid key that names it, never a value.
-    #[error("`{grid_key}`: the environment variable `{var}` is not set (the API key is read from the environment only; set `{grid_key} = \"\"` for a server that needs no key)")]
+    #[error(
+        "`{grid_key}`: the environment variable `{var}` is not set (the API key is read from the environment only; set `{grid_key} = \"\"` for a server that needs no key)"
+    )]
     Missing { var: String, grid_key: String },
     #[error("`{grid_key}`: the environment variable `{var}` is empty or not valid UTF-8")]
     Invalid { var: String, grid_key: String },
@@ -30,7 +32,9 @@ impl ApiKey {
             Ok(_) | Err(std::env::VarError::NotUnicode(_)) => {
                 Err(KeyError::Invalid { var: var.into(), grid_key: grid_key.into() })
             }
-            Err(std::env::VarError::NotPresent) => Err(KeyError::Missing { var: var.into(), grid_key: grid_key.into() }),
+            Err(std::env::VarError::NotPresent) => {
+                Err(KeyError::Missing { var: var.into(), grid_key: grid_key.into() })
+            }
         }
     }
 

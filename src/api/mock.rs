@@ -88,7 +88,9 @@ pub struct MockServer {
 
 impl MockServer {
     /// Listens on `127.0.0.1` on a free port.
-    pub fn start(handler: impl Fn(&MockRequest) -> MockResponse + Send + Sync + 'static) -> std::io::Result<MockServer> {
+    pub fn start(
+        handler: impl Fn(&MockRequest) -> MockResponse + Send + Sync + 'static,
+    ) -> std::io::Result<MockServer> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;
         let received = Arc::new(AtomicUsize::new(0));
@@ -137,7 +139,13 @@ impl Drop for MockServer {
 }
 
 /// Serves one keep-alive connection until the client closes it or the server stops.
-fn serve(stream: TcpStream, received: &AtomicUsize, log: &Mutex<Vec<MockRequest>>, stop: &AtomicBool, handler: &Handler) {
+fn serve(
+    stream: TcpStream,
+    received: &AtomicUsize,
+    log: &Mutex<Vec<MockRequest>>,
+    stop: &AtomicBool,
+    handler: &Handler,
+) {
     let _ = stream.set_nodelay(true);
     let Ok(mut writer) = stream.try_clone() else { return };
     let mut reader = BufReader::new(stream);

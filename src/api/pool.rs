@@ -22,7 +22,12 @@ pub fn map_bounded<T: Sync, R: Send>(items: &[T], workers: usize, f: impl Fn(usi
             });
         }
     });
-    slots.into_inner().unwrap_or_else(|p| p.into_inner()).into_iter().map(|r| r.expect("every index is taken once")).collect()
+    slots
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner())
+        .into_iter()
+        .map(|r| r.expect("every index is taken once"))
+        .collect()
 }
 
 #[cfg(test)]

@@ -84,7 +84,14 @@ impl ChatService {
             }
             let n = done.fetch_add(1, Ordering::Relaxed) + 1;
             if let Some(progress) = &self.progress {
-                progress(&progress_line(label, n, total, start.elapsed(), self.stats.retries(), failed.load(Ordering::Relaxed)));
+                progress(&progress_line(
+                    label,
+                    n,
+                    total,
+                    start.elapsed(),
+                    self.stats.retries(),
+                    failed.load(Ordering::Relaxed),
+                ));
             }
             result
         });
@@ -173,9 +180,13 @@ mod tests {
         // "flaky": 429 then OK; "down": 500 always; "bad": 401 (not retried); else OK.
         let flaky_seen = std::sync::atomic::AtomicBool::new(false);
         let server = MockServer::start(move |r: &MockRequest| match r.prompt() {
-            "flaky" if !flaky_seen.swap(true, Ordering::SeqCst) => MockResponse::error(429).with_header("retry-after-ms", "20"),
+            "flaky" if !flaky_seen.swap(true, Ordering::SeqCst) => {
+                MockResponse::error(429).with_header("retry-after-ms", "20")
+            }
             "down" => MockResponse::error(500),
-            "bad" => MockResponse { body: "{\"error\": \"key sk-unit-secret is wrong\"}".into(), ..MockResponse::error(401) },
+            "bad" => {
+                MockResponse { body: "{\"error\": \"key sk-unit-secret is wrong\"}".into(), ..MockResponse::error(401) }
+            }
             p => MockResponse::chat(&format!("re: {p}"), p),
         })
         .unwrap();

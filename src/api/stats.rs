@@ -96,8 +96,14 @@ impl StatsSummary {
         let failed = if reasons.is_empty() { String::new() } else { format!(" ({})", reasons.join(", ")) };
         format!(
             "{} items: {} requests, {} cached, {} retries, {} failed{failed}, tokens {} prompt + {} completion, {:.1}s",
-            self.items, self.requests, self.cache_hits, self.retries, self.failed, self.prompt_tokens,
-            self.completion_tokens, self.wall_s
+            self.items,
+            self.requests,
+            self.cache_hits,
+            self.retries,
+            self.failed,
+            self.prompt_tokens,
+            self.completion_tokens,
+            self.wall_s
         )
     }
 }

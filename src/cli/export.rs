@@ -51,11 +51,18 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let key = &loaded.plan.tasks[i].key;
         anyhow::ensure!(loaded.store.is_done(key), "run `{}` has not finished yet", args.run);
         let dir = epoch_dir(&loaded.store.artifact_dir(key), args.epoch);
-        anyhow::ensure!(dir.exists(), "run `{}` has no checkpoint for epoch {} (pruned, or beyond its epochs)", args.run, args.epoch);
+        anyhow::ensure!(
+            dir.exists(),
+            "run `{}` has no checkpoint for epoch {} (pruned, or beyond its epochs)",
+            args.run,
+            args.epoch
+        );
         checkpoint::load(&dir, &device)?.model
     };
     let files = if spec == "tiny" {
-        eprintln!("note: the tiny model's character tokenizer has no tokenizer.json form; only weights and config are written");
+        eprintln!(
+            "note: the tiny model's character tokenizer has no tokenizer.json form; only weights and config are written"
+        );
         Vec::new()
     } else {
         tokenizer_files(&load_model(&spec.parse::<ModelSpec>()?)?)?.unwrap_or_default()

@@ -55,7 +55,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         (m.encoder().prompt(&args.prompt), m.format.stop_ids(&m.tokenizer))
     };
     if prompt_ids.is_empty() {
-        anyhow::bail!("the prompt encodes to no tokens; give some text (or drop --raw so the model's framing is added)");
+        anyhow::bail!(
+            "the prompt encodes to no tokens; give some text (or drop --raw so the model's framing is added)"
+        );
     }
     let opts = GenerateOptions {
         max_new_tokens: args.max_new_tokens,

@@ -111,30 +111,15 @@ struct UnpairedReport<'a> {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let (d, u) = (args.desirable_weight, args.undesirable_weight);
-    let objective = Objective::new(
-        &args.objective,
-        args.beta,
-        d.unwrap_or(1.0),
-        u.unwrap_or(1.0),
-    )?;
+    let objective = Objective::new(&args.objective, args.beta, d.unwrap_or(1.0), u.unwrap_or(1.0))?;
     if objective.is_paired() && (d.is_some() || u.is_some()) {
-        bail!(
-            "--desirable-weight / --undesirable-weight apply only to apo_zero_unpaired and kto, not {objective}"
-        );
+        bail!("--desirable-weight / --undesirable-weight apply only to apo_zero_unpaired and kto, not {objective}");
     }
     let (source, text) = read_input(args.input.as_ref())?;
-    let lines: Vec<(usize, &str)> = text
-        .lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, l))
-        .filter(|(_, l)| !l.trim().is_empty())
-        .collect();
+    let lines: Vec<(usize, &str)> =
+        text.lines().enumerate().map(|(i, l)| (i + 1, l)).filter(|(_, l)| !l.trim().is_empty()).collect();
     if lines.is_empty() {
-        let unit = if objective.is_paired() {
-            "pair"
-        } else {
-            "example"
-        };
+        let unit = if objective.is_paired() { "pair" } else { "example" };
         bail!("{source}: empty batch: no JSON lines (expected one line per {unit})");
     }
     let json = if objective.is_paired() {
@@ -149,15 +134,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 fn read_input(path: Option<&PathBuf>) -> anyhow::Result<(String, String)> {
     match path {
         Some(p) => {
-            let text =
-                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
             Ok((p.display().to_string(), text))
         }
         None => {
             let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .context("reading standard input")?;
+            std::io::stdin().read_to_string(&mut text).context("reading standard input")?;
             Ok(("<stdin>".to_string(), text))
         }
     }
@@ -165,22 +147,14 @@ fn read_input(path: Option<&PathBuf>) -> anyhow::Result<(String, String)> {
 
 /// Parses one line, turning serde's "… at line 1 column 7" into "column 7: …" under our own
 /// line number.
-fn parse_line<T: for<'de> Deserialize<'de>>(
-    source: &str,
-    n: usize,
-    line: &str,
-) -> anyhow::Result<T> {
+fn parse_line<T: for<'de> Deserialize<'de>>(source: &str, n: usize, line: &str) -> anyhow::Result<T> {
     serde_json::from_str(line).map_err(|e| {
         let msg = e.to_string();
         let msg = match msg.rfind(" at line ") {
             Some(at) => &msg[..at],
             None => &msg,
         };
-        let hint = if msg.contains("out of range") {
-            " (log-probs must be finite f64 numbers)"
-        } else {
-            ""
-        };
+        let hint = if msg.contains("out of range") { " (log-probs must be finite f64 numbers)" } else { "" };
         anyhow::anyhow!("{source}:{n}: column {}: {msg}{hint}", e.column())
     })
 }
@@ -205,10 +179,7 @@ fn tensor(values: Vec<f64>) -> Tensor<1> {
 }
 
 fn host(t: Tensor<1>) -> anyhow::Result<Vec<f64>> {
-    t.into_data()
-        .convert::<f64>()
-        .try_into_vec::<f64>()
-        .map_err(|e| anyhow::anyhow!("reading a tensor back: {e:?}"))
+    t.into_data().convert::<f64>().try_into_vec::<f64>().map_err(|e| anyhow::anyhow!("reading a tensor back: {e:?}"))
 }
 
 /// The gradient of `loss` with respect to each leaf, zeros for a leaf the loss does not use.
@@ -223,11 +194,7 @@ fn gradients(out: &LossOutput, leaves: &[&Tensor<1>]) -> anyhow::Result<Vec<Vec<
         .collect()
 }
 
-fn paired<'a>(
-    objective: Objective,
-    source: &str,
-    lines: &[(usize, &str)],
-) -> anyhow::Result<PairedReport<'a>> {
+fn paired<'a>(objective: Objective, source: &str, lines: &[(usize, &str)]) -> anyhow::Result<PairedReport<'a>> {
     let (mut pc, mut pr, mut rc, mut rr, mut tokens) = (vec![], vec![], vec![], vec![], vec![]);
     for &(n, line) in lines {
         let l: PairedLine = parse_line(source, n, line)?;
@@ -249,28 +216,16 @@ fn paired<'a>(
         pr.push(l.policy_rejected_logps);
         rc.push(l.reference_chosen_logps);
         rr.push(l.reference_rejected_logps);
-        tokens.push(
-            usize::try_from(t)
-                .with_context(|| format!("{source}:{n}: `chosen_tokens` too large"))?,
-        );
+        tokens.push(usize::try_from(t).with_context(|| format!("{source}:{n}: `chosen_tokens` too large"))?);
     }
-    let batch = PairedBatch::new(
-        tensor(pc).require_grad(),
-        tensor(pr).require_grad(),
-        tensor(rc),
-        tensor(rr),
-    )
-    .with_chosen_tokens(tokens);
-    let out = objective
-        .loss(&Batch::Paired(batch.clone()))
-        .with_context(|| source.to_string())?;
+    let batch = PairedBatch::new(tensor(pc).require_grad(), tensor(pr).require_grad(), tensor(rc), tensor(rr))
+        .with_chosen_tokens(tokens);
+    let out = objective.loss(&Batch::Paired(batch.clone())).with_context(|| source.to_string())?;
     let grads = gradients(&out, &[&batch.policy_chosen, &batch.policy_rejected])?;
     let Rewards::Paired { chosen, rejected } = out.rewards.clone() else {
         bail!("internal: {objective} returned unpaired rewards");
     };
-    let [gc, gr]: [Vec<f64>; 2] = grads
-        .try_into()
-        .map_err(|_| anyhow::anyhow!("internal: gradient count"))?;
+    let [gc, gr]: [Vec<f64>; 2] = grads.try_into().map_err(|_| anyhow::anyhow!("internal: gradient count"))?;
     let report = PairedReport {
         objective: objective.name(),
         beta: objective.beta(),
@@ -283,48 +238,25 @@ fn paired<'a>(
     };
     check_output(
         report.loss,
-        [
-            &report.per_example_loss,
-            &report.grad_policy_chosen_logps,
-            &report.grad_policy_rejected_logps,
-        ],
+        [&report.per_example_loss, &report.grad_policy_chosen_logps, &report.grad_policy_rejected_logps],
     )?;
     Ok(report)
 }
 
-fn unpaired<'a>(
-    objective: Objective,
-    source: &str,
-    lines: &[(usize, &str)],
-) -> anyhow::Result<UnpairedReport<'a>> {
+fn unpaired<'a>(objective: Objective, source: &str, lines: &[(usize, &str)]) -> anyhow::Result<UnpairedReport<'a>> {
     let (mut p, mut r, mut d, mut pkl, mut rkl) = (vec![], vec![], vec![], vec![], vec![]);
     for &(n, line) in lines {
         let l: UnpairedLine = parse_line(source, n, line)?;
-        check_finite(
-            source,
-            n,
-            &[
-                ("policy_logps", l.policy_logps),
-                ("reference_logps", l.reference_logps),
-            ],
-        )?;
+        check_finite(source, n, &[("policy_logps", l.policy_logps), ("reference_logps", l.reference_logps)])?;
         match (l.policy_kl_logps, l.reference_kl_logps) {
             (Some(a), Some(b)) => {
-                check_finite(
-                    source,
-                    n,
-                    &[("policy_kl_logps", a), ("reference_kl_logps", b)],
-                )?;
+                check_finite(source, n, &[("policy_kl_logps", a), ("reference_kl_logps", b)])?;
                 pkl.push(a);
                 rkl.push(b);
             }
             (None, None) if !objective.needs_kl() => {}
             (a, _) => {
-                let field = if a.is_none() {
-                    "policy_kl_logps"
-                } else {
-                    "reference_kl_logps"
-                };
+                let field = if a.is_none() { "policy_kl_logps" } else { "reference_kl_logps" };
                 bail!(
                     "{source}:{n}: missing field `{field}` ({})",
                     if objective.needs_kl() {
@@ -349,9 +281,7 @@ fn unpaired<'a>(
     if pkl.len() == lines.len() {
         batch = batch.with_kl(tensor(pkl), tensor(rkl));
     }
-    let out = objective
-        .loss(&Batch::Unpaired(batch.clone()))
-        .with_context(|| source.to_string())?;
+    let out = objective.loss(&Batch::Unpaired(batch.clone())).with_context(|| source.to_string())?;
     let grads = gradients(&out, &[&batch.policy])?;
     let Rewards::Unpaired(rewards) = out.rewards.clone() else {
         bail!("internal: {objective} returned paired rewards");
@@ -365,14 +295,7 @@ fn unpaired<'a>(
         rewards,
         grad_policy_logps: grads.into_iter().next().unwrap_or_default(),
     };
-    check_output(
-        report.loss,
-        [
-            &report.per_example_loss,
-            &report.grad_policy_logps,
-            &report.rewards,
-        ],
-    )?;
+    check_output(report.loss, [&report.per_example_loss, &report.grad_policy_logps, &report.rewards])?;
     Ok(report)
 }
 
@@ -380,9 +303,7 @@ fn unpaired<'a>(
 /// loudly rather than print `null`.
 fn check_output<const K: usize>(loss: f64, vectors: [&Vec<f64>; K]) -> anyhow::Result<()> {
     if !loss.is_finite() || vectors.iter().any(|v| v.iter().any(|x| !x.is_finite())) {
-        bail!(
-            "internal: the objective produced a non-finite value from finite inputs (loss {loss})"
-        );
+        bail!("internal: the objective produced a non-finite value from finite inputs (loss {loss})");
     }
     Ok(())
 }

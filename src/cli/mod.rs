@@ -1,12 +1,12 @@
 //! One file per subcommand: an `Args` struct and a `run(args) -> anyhow::Result<()>`.
 
 pub mod common;
+pub mod contrast;
+pub mod export;
+pub mod generate;
+pub mod logprob;
+pub mod loss;
 pub mod plan;
 pub mod run;
 pub mod status;
-pub mod loss;
-pub mod contrast;
-pub mod generate;
-pub mod logprob;
-pub mod export;
 pub mod table;

@@ -25,7 +25,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             pending += 1;
         }
     }
-    println!("grid `{}`: {} tasks: {done} done, {pending} pending, {} failed", loaded.grid.name, loaded.plan.tasks.len(), failed.len());
+    println!(
+        "grid `{}`: {} tasks: {done} done, {pending} pending, {} failed",
+        loaded.grid.name,
+        loaded.plan.tasks.len(),
+        failed.len()
+    );
     for (id, error, when) in &failed {
         println!("  FAILED {id} (at {when}): {error}");
     }

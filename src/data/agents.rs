@@ -58,8 +58,7 @@ pub trait Generator {
     /// A stable name recorded in the dataset's metadata (e.g. `"world-target"`).
     fn name(&self) -> &str;
     /// One response per prompt, in order.
-    fn generate(&mut self, prompts: &[String], decoding: Decoding)
-    -> Result<Vec<String>, AgentError>;
+    fn generate(&mut self, prompts: &[String], decoding: Decoding) -> Result<Vec<String>, AgentError>;
     /// One result per prompt, where a single prompt may fail without stopping the others (an
     /// API request that failed for good). Default: [`Generator::generate`], all `Ok`.
     fn generate_each(

@@ -35,8 +35,7 @@ pub enum BuilderKind {
 }
 
 impl BuilderKind {
-    pub const ALL: [BuilderKind; 4] =
-        [Self::Clair, Self::JudgeOnPolicy, Self::JudgeOffPolicy, Self::StrongerPreferred];
+    pub const ALL: [BuilderKind; 4] = [Self::Clair, Self::JudgeOnPolicy, Self::JudgeOffPolicy, Self::StrongerPreferred];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -241,7 +240,8 @@ pub fn judge_all_in_seeded_order(
     items: &[(&str, &str, &str)],
     seed: u64,
 ) -> Vec<Result<(bool, Verdict), AgentError>> {
-    let swaps: Vec<bool> = items.iter().map(|&(p, x, y)| seed::rng_for(seed, "judge/order", &[p, x, y]).random()).collect();
+    let swaps: Vec<bool> =
+        items.iter().map(|&(p, x, y)| seed::rng_for(seed, "judge/order", &[p, x, y]).random()).collect();
     let shown: Vec<(&str, &str, &str)> =
         items.iter().zip(&swaps).map(|(&(p, x, y), &swap)| if swap { (p, y, x) } else { (p, x, y) }).collect();
     let verdicts = judge.judge_batch(&shown);
@@ -263,11 +263,7 @@ pub fn judge_all_in_seeded_order(
         .collect()
 }
 
-fn generate(
-    model: &mut dyn Generator,
-    prompts: &[String],
-    decoding: Decoding,
-) -> Result<Vec<String>, AgentError> {
+fn generate(model: &mut dyn Generator, prompts: &[String], decoding: Decoding) -> Result<Vec<String>, AgentError> {
     let out = model.generate(prompts, decoding)?;
     expect_len(model.name(), out.len(), prompts.len())?;
     Ok(out)
@@ -314,7 +310,12 @@ impl Built {
 
     /// Filters each candidate pair, asks the judge about the rest in one batch, and keeps each
     /// winner as `chosen`, in the prompts' order.
-    fn judge_pairs(&mut self, judge: &mut dyn Judge, pairs: &[Candidates], opts: &BuildOptions) -> Result<(), AgentError> {
+    fn judge_pairs(
+        &mut self,
+        judge: &mut dyn Judge,
+        pairs: &[Candidates],
+        opts: &BuildOptions,
+    ) -> Result<(), AgentError> {
         // Symmetric checks first: no judge call for a pair that would be dropped anyway.
         let mut asked = Vec::new();
         for pair @ (_, [(a, _), (b, _)]) in pairs {
@@ -426,8 +427,14 @@ mod tests {
         let c = b.counts;
         assert_eq!((c.considered, c.kept, c.format, c.identical, c.length_ratio), (5, 2, 1, 1, 1));
         // The same target sample is y_l in stronger_preferred.
-        let mut stronger = FnGen("strong", |p: &str, d| if d == Decoding::Greedy { format!("{p} is best") } else { "sampled?".into() });
-        let s = stronger_preferred(&ps, &mut target, &mut stronger, &BuildOptions::new(BuilderKind::StrongerPreferred, 9)).unwrap();
+        let mut stronger =
+            FnGen(
+                "strong",
+                |p: &str, d| if d == Decoding::Greedy { format!("{p} is best") } else { "sampled?".into() },
+            );
+        let s =
+            stronger_preferred(&ps, &mut target, &mut stronger, &BuildOptions::new(BuilderKind::StrongerPreferred, 9))
+                .unwrap();
         assert_eq!(s.triples.len(), 5, "no length filter outside CLAIR by default");
         assert_eq!(s.triples[0].rejected, t.rejected);
         assert_eq!(s.triples[0].chosen, "p1 is best");
@@ -442,9 +449,12 @@ mod tests {
             Decoding::Sample { seed, .. } => "x".repeat(1 + (seed % 7) as usize) + p,
             Decoding::Greedy => String::new(),
         };
-        let ps: Vec<String> = (0..40).map(|i| format!("q{i}")).chain(["tie".to_string(), "reject".to_string()]).collect();
+        let ps: Vec<String> =
+            (0..40).map(|i| format!("q{i}")).chain(["tie".to_string(), "reject".to_string()]).collect();
         let mut judge = Longer::default();
-        let b = judge_on_policy(&ps, &mut FnGen("m", gen_), &mut judge, &BuildOptions::new(BuilderKind::JudgeOnPolicy, 3)).unwrap();
+        let b =
+            judge_on_policy(&ps, &mut FnGen("m", gen_), &mut judge, &BuildOptions::new(BuilderKind::JudgeOnPolicy, 3))
+                .unwrap();
         let c = b.counts;
         assert_eq!((c.considered, c.identical, c.format), (42, 1, 1));
         for t in &b.triples {
@@ -479,7 +489,10 @@ mod tests {
         }
         assert_eq!(models.len(), 3);
         let mut empty: Vec<&mut dyn Generator> = vec![];
-        assert!(matches!(judge_off_policy(&ps, &mut empty, &mut Longer::default(), &opts), Err(AgentError::Failed { .. })));
+        assert!(matches!(
+            judge_off_policy(&ps, &mut empty, &mut Longer::default(), &opts),
+            Err(AgentError::Failed { .. })
+        ));
     }
 
     #[test]
@@ -504,12 +517,7 @@ mod tests {
         let meta = crate::data::triple::Metadata::default();
         let t = |p: &str, w: &str| PreferenceTriple::new(p, w, "l", meta.clone());
         // Greedy answers are "<p>/greedy" (8+ chars); winners longer, shorter, equal length, equal text.
-        let triples = vec![
-            t("a", "a much longer winner"),
-            t("b", "short"),
-            t("c", "c/greedX"),
-            t("d", "d/greedy"),
-        ];
+        let triples = vec![t("a", "a much longer winner"), t("b", "short"), t("c", "c/greedX"), t("d", "d/greedy")];
         let r = winner_vs_model(&triples, &mut FnGen("m", sampler), &mut Longer::default(), 1, None).unwrap();
         assert_eq!((r.compared, r.winner_better, r.model_better, r.ties), (4, 1, 1, 2));
         assert_eq!((r.fraction, r.model_fraction), (0.25, 0.25));

@@ -82,10 +82,8 @@ pub struct ContrastStats {
 /// Mean Jaccard and Levenshtein over `(chosen, rejected)` pairs, in parallel (both 0 for no pairs). Sums are
 /// reduced in input order, so the result does not depend on the number of threads.
 pub fn contrast_pairs(pairs: &[(&str, &str)]) -> ContrastStats {
-    let per: Vec<(f64, usize)> = pairs
-        .par_iter()
-        .map(|(w, l)| (jaccard_percent(w, l), levenshtein_chars(w, l)))
-        .collect();
+    let per: Vec<(f64, usize)> =
+        pairs.par_iter().map(|(w, l)| (jaccard_percent(w, l), levenshtein_chars(w, l))).collect();
     let n = per.len();
     if n == 0 {
         // Zero, not NaN: NaN does not survive a JSON manifest; `pairs: 0` says there was none.
@@ -98,8 +96,7 @@ pub fn contrast_pairs(pairs: &[(&str, &str)]) -> ContrastStats {
 
 /// [`contrast_pairs`] over triples.
 pub fn contrast(triples: &[PreferenceTriple]) -> ContrastStats {
-    let pairs: Vec<(&str, &str)> =
-        triples.iter().map(|t| (t.chosen.as_str(), t.rejected.as_str())).collect();
+    let pairs: Vec<(&str, &str)> = triples.iter().map(|t| (t.chosen.as_str(), t.rejected.as_str())).collect();
     contrast_pairs(&pairs)
 }
 

@@ -32,11 +32,8 @@ and then answer [1] or [2]."
 }
 
 /// The authors' markers, tried in this order; the revision is the text after the first found.
-pub const REVISION_MARKERS: [&str; 3] = [
-    "**Corrected Student Solution:**",
-    "{corrected_student_solution}:",
-    "{corrected_student_solution}",
-];
+pub const REVISION_MARKERS: [&str; 3] =
+    ["**Corrected Student Solution:**", "{corrected_student_solution}:", "{corrected_student_solution}"];
 
 /// Splits a reviser's reply into reasoning (before the marker) and revision (after it).
 pub fn parse_reviser_reply(reply: &str) -> Result<Revision, RejectReason> {
@@ -77,7 +74,8 @@ mod tests {
     fn reviser_reply_markers_in_priority_order() {
         let r = parse_reviser_reply("think {corrected_student_solution}: x **Corrected Student Solution:** 4").unwrap();
         assert_eq!(r.text, "4");
-        let r = parse_reviser_reply("{teacher_reasoning}: off by one.\n{corrected_student_solution}: It is 4.").unwrap();
+        let r =
+            parse_reviser_reply("{teacher_reasoning}: off by one.\n{corrected_student_solution}: It is 4.").unwrap();
         assert_eq!((r.text.as_str(), r.reasoning.as_str()), ("It is 4.", "{teacher_reasoning}: off by one."));
         assert!(parse_reviser_reply("It is 4.").is_err());
     }

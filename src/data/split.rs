@@ -37,9 +37,7 @@ mod tests {
     use crate::data::triple::Metadata;
 
     fn triples(n: usize) -> Vec<PreferenceTriple> {
-        (0..n)
-            .map(|i| PreferenceTriple::new(&format!("p{i}"), "w", "l", Metadata::default()))
-            .collect()
+        (0..n).map(|i| PreferenceTriple::new(&format!("p{i}"), "w", "l", Metadata::default())).collect()
     }
 
     #[test]
@@ -47,9 +45,7 @@ mod tests {
         let (train, held) = split_heldout(triples(300), 100, 1);
         assert_eq!((train.len(), held.len()), (200, 100));
         // Disjoint, complete, each part in input order.
-        let idx = |v: &[PreferenceTriple]| -> Vec<usize> {
-            v.iter().map(|t| t.prompt[1..].parse().unwrap()).collect()
-        };
+        let idx = |v: &[PreferenceTriple]| -> Vec<usize> { v.iter().map(|t| t.prompt[1..].parse().unwrap()).collect() };
         let (a, b) = (idx(&train), idx(&held));
         assert!(a.windows(2).all(|w| w[0] < w[1]) && b.windows(2).all(|w| w[0] < w[1]));
         let mut all = [a.clone(), b.clone()].concat();

@@ -61,8 +61,11 @@ impl PromptTemplate {
     /// Reads and checks a template file.
     pub fn load(role: Role, path: &Path) -> Result<Self, TemplateError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| TemplateError::Read { file: file.clone(), role: role.name(), message: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|e| TemplateError::Read {
+            file: file.clone(),
+            role: role.name(),
+            message: e.to_string(),
+        })?;
         Self::parse(role, text, &file)
     }
 
@@ -74,7 +77,12 @@ impl PromptTemplate {
             return Err(TemplateError::Unknown { file: file.into(), role: role.name(), name: name.clone(), needed });
         }
         if let Some(name) = role.placeholders().iter().find(|n| !found.iter().any(|f| f == *n)) {
-            return Err(TemplateError::Missing { file: file.into(), role: role.name(), name: name.to_string(), needed });
+            return Err(TemplateError::Missing {
+                file: file.into(),
+                role: role.name(),
+                name: name.to_string(),
+                needed,
+            });
         }
         Ok(PromptTemplate { role, text: Some(text) })
     }
@@ -105,7 +113,8 @@ fn pieces(text: &str) -> Vec<Result<&str, &str>> {
     let mut rest = text;
     while let Some(open) = rest.find("<<") {
         let after = &rest[open + 2..];
-        let name_len = after.find(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')).unwrap_or(after.len());
+        let name_len =
+            after.find(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')).unwrap_or(after.len());
         if name_len > 0 && after[name_len..].starts_with(">>") {
             out.push(Ok(&rest[..open]));
             out.push(Err(&after[..name_len]));
@@ -145,16 +154,23 @@ mod tests {
 
     #[test]
     fn user_templates_substitute_once_and_keep_literal_braces() {
-        let t = PromptTemplate::parse(Role::Reviser, "{{task}}: <<task>>\n<<student_solution>> << x>> <<".into(), "r.txt").unwrap();
+        let t =
+            PromptTemplate::parse(Role::Reviser, "{{task}}: <<task>>\n<<student_solution>> << x>> <<".into(), "r.txt")
+                .unwrap();
         assert_eq!(t.reviser("say <<student_solution>>", "5"), "{{task}}: say <<student_solution>>\n5 << x>> <<");
-        let j = PromptTemplate::parse(Role::Judge, "<<task>>|<<student_solution_1>>|<<student_solution_2>>".into(), "j").unwrap();
+        let j =
+            PromptTemplate::parse(Role::Judge, "<<task>>|<<student_solution_1>>|<<student_solution_2>>".into(), "j")
+                .unwrap();
         assert_eq!(j.judge("t", "a", "b"), "t|a|b");
     }
 
     #[test]
     fn missing_and_unknown_placeholders_name_the_file() {
         let e = PromptTemplate::parse(Role::Judge, "<<task>> <<student_solution_1>>".into(), "judge.txt").unwrap_err();
-        assert!(e.to_string().starts_with("judge.txt: the judge template lacks the placeholder `<<student_solution_2>>`"), "{e}");
+        assert!(
+            e.to_string().starts_with("judge.txt: the judge template lacks the placeholder `<<student_solution_2>>`"),
+            "{e}"
+        );
         let e = PromptTemplate::parse(Role::Reviser, "<<task>> <<student>>".into(), "r.txt").unwrap_err();
         assert!(e.to_string().contains("unknown placeholder `<<student>>`"), "{e}");
         let e = PromptTemplate::load(Role::Reviser, Path::new("/no/such/template.txt")).unwrap_err();

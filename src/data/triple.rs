@@ -84,10 +84,8 @@ pub fn write_jsonl(path: &Path, triples: &[PreferenceTriple]) -> Result<(), Trip
     let mut text = String::new();
     for t in triples {
         // Serializing plain strings, options and f64 cannot fail.
-        let line = serde_json::to_string(t).map_err(|e| TripleError::Io {
-            path: path.to_path_buf(),
-            source: std::io::Error::other(e),
-        })?;
+        let line = serde_json::to_string(t)
+            .map_err(|e| TripleError::Io { path: path.to_path_buf(), source: std::io::Error::other(e) })?;
         text.push_str(&line);
         text.push('\n');
     }
@@ -127,9 +125,8 @@ pub fn read_jsonl(path: &Path) -> Result<Vec<PreferenceTriple>, TripleError> {
 /// Parses one JSONL line into a triple; the error says which key is wrong and what was expected.
 pub fn parse_line(line: &str) -> Result<PreferenceTriple, String> {
     let value: Value = serde_json::from_str(line).map_err(|e| format!("not valid JSON: {e}"))?;
-    let obj = value
-        .as_object()
-        .ok_or_else(|| "expected a JSON object with `prompt`, `chosen`, `rejected`".to_string())?;
+    let obj =
+        value.as_object().ok_or_else(|| "expected a JSON object with `prompt`, `chosen`, `rejected`".to_string())?;
     let chosen = response(obj.get("chosen"), "chosen")?;
     let rejected = response(obj.get("rejected"), "rejected")?;
     let (prompt, prompt_messages) = match obj.get("prompt") {
@@ -142,8 +139,7 @@ pub fn parse_line(line: &str) -> Result<PreferenceTriple, String> {
         None => {
             // Implicit prompt: the conversation before the last message of `chosen`.
             if chosen.1.is_empty() {
-                return Err("missing `prompt` (and `chosen` is not a conversation to take it from)"
-                    .into());
+                return Err("missing `prompt` (and `chosen` is not a conversation to take it from)".into());
             }
             if chosen.1 != rejected.1 {
                 return Err("missing `prompt`, and `chosen` and `rejected` do not share the \
@@ -171,10 +167,7 @@ fn response(v: Option<&Value>, key: &str) -> Result<(String, Vec<Message>), Stri
             let mut msgs = messages(v, key)?;
             let last = msgs.pop().ok_or_else(|| format!("`{key}` is an empty message list"))?;
             if last.role != "assistant" {
-                return Err(format!(
-                    "the last message of `{key}` has role `{}`, expected `assistant`",
-                    last.role
-                ));
+                return Err(format!("the last message of `{key}` has role `{}`, expected `assistant`", last.role));
             }
             Ok((last.content, msgs))
         }
@@ -191,9 +184,10 @@ fn messages(v: Option<&Value>, key: &str) -> Result<Vec<Message>, String> {
         .iter()
         .enumerate()
         .map(|(i, m)| {
-            let role = m.get("role").and_then(Value::as_str).ok_or_else(|| {
-                format!("`{key}`[{i}] needs a string `role` (system, user or assistant)")
-            })?;
+            let role = m
+                .get("role")
+                .and_then(Value::as_str)
+                .ok_or_else(|| format!("`{key}`[{i}] needs a string `role` (system, user or assistant)"))?;
             let content = match m.get("content") {
                 Some(Value::String(s)) => s.clone(),
                 Some(Value::Array(parts)) => parts
@@ -202,9 +196,7 @@ fn messages(v: Option<&Value>, key: &str) -> Result<Vec<Message>, String> {
                     .collect::<Vec<_>>()
                     .join(""),
                 _ => {
-                    return Err(format!(
-                        "`{key}`[{i}] needs `content`: a string or a list of text parts"
-                    ));
+                    return Err(format!("`{key}`[{i}] needs `content`: a string or a list of text parts"));
                 }
             };
             Ok(Message { role: role.to_string(), content })
@@ -286,7 +278,8 @@ mod tests {
         assert!(!dir.path().join("t.jsonl.tmp").exists());
         assert_eq!(read_jsonl(&path).unwrap(), triples);
 
-        std::fs::write(&path, "{\"prompt\":\"p\",\"chosen\":\"c\",\"rejected\":\"r\"}\n\n{\"prompt\":\"p\"}\n").unwrap();
+        std::fs::write(&path, "{\"prompt\":\"p\",\"chosen\":\"c\",\"rejected\":\"r\"}\n\n{\"prompt\":\"p\"}\n")
+            .unwrap();
         let msg = read_jsonl(&path).unwrap_err().to_string();
         assert!(msg.contains("line 3") && msg.contains("missing `chosen`"), "{msg}");
 

@@ -184,7 +184,9 @@ pub fn execute(plan: &Plan, store: &Store, runner: &dyn Runner, opts: &ExecOptio
                     outcome.ran.push(i);
                     progress.log(&format!("done    {id} ({:.1}s)", seconds.0));
                     // A task's `notes` (e.g. an API build's costs) are shown under its line.
-                    for note in summary.get("notes").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+                    for note in
+                        summary.get("notes").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str)
+                    {
                         progress.log(&format!("        {note}"));
                     }
                     for c in plan.children(i) {
@@ -256,7 +258,6 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
 pub fn artifact(store: &Store, task: &Task) -> Option<PathBuf> {
     store.is_done(&task.key).then(|| store.artifact_dir(&task.key))
 }
-
 
 #[cfg(test)]
 mod tests;

@@ -62,7 +62,11 @@ pub fn slots(devices: &[DeviceName], jobs: usize) -> Vec<Slot> {
         // `cpu` listed among devices still honours --jobs.
         let copies = if *d == DeviceName::Cpu { jobs.max(1) } else { 1 };
         for _ in 0..copies {
-            out.push(Slot { index: out.len(), device: d.clone(), threads: if *d == DeviceName::Cpu { cores } else { 1 } });
+            out.push(Slot {
+                index: out.len(),
+                device: d.clone(),
+                threads: if *d == DeviceName::Cpu { cores } else { 1 },
+            });
         }
     }
     out

@@ -9,7 +9,9 @@ use crate::data::template::{PromptTemplate, Role};
 
 /// `Err((key, message))` for the first problem found.
 pub fn check_agents(a: &AgentsSection) -> Result<(), (String, String)> {
-    for (role, spec) in [("reviser", &a.reviser), ("judge", &a.judge), ("stronger", &a.stronger), ("off_policy", &a.off_policy)] {
+    for (role, spec) in
+        [("reviser", &a.reviser), ("judge", &a.judge), ("stronger", &a.stronger), ("off_policy", &a.off_policy)]
+    {
         check_spec(spec, &format!("agents.{role}"))?;
         if matches!(spec, AgentSpec::File { .. }) && role != "off_policy" {
             return Err((
@@ -33,7 +35,10 @@ pub fn check_agents(a: &AgentsSection) -> Result<(), (String, String)> {
     ] {
         let Some(path) = path else { continue };
         if matches!(spec, AgentSpec::Oracle) {
-            return Err((key.into(), "the embedded oracle reads no prompts; a template needs an `api` or `model` agent".into()));
+            return Err((
+                key.into(),
+                "the embedded oracle reads no prompts; a template needs an `api` or `model` agent".into(),
+            ));
         }
         PromptTemplate::load(role, Path::new(path)).map_err(|e| (key.to_string(), e.to_string()))?;
     }
@@ -42,7 +47,8 @@ pub fn check_agents(a: &AgentsSection) -> Result<(), (String, String)> {
 
 fn check_spec(spec: &AgentSpec, table: &str) -> Result<(), (String, String)> {
     let err = |k: &str, m: String| Err((format!("{table}.{k}"), m));
-    let AgentSpec::Api { base_url, model, api_key_env, temperature, max_tokens, timeout_s, concurrency, .. } = spec else {
+    let AgentSpec::Api { base_url, model, api_key_env, temperature, max_tokens, timeout_s, concurrency, .. } = spec
+    else {
         if let AgentSpec::Model { spec } = spec {
             if spec.trim().is_empty() {
                 return err("spec", "expected a model spec (`smollm2`, `hf:DIR` or `gguf:FILE`)".into());
@@ -51,7 +57,10 @@ fn check_spec(spec: &AgentSpec, table: &str) -> Result<(), (String, String)> {
         return Ok(());
     };
     if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-        return err("base_url", format!("expected an http:// or https:// URL such as `https://api.openai.com/v1`, got `{base_url}`"));
+        return err(
+            "base_url",
+            format!("expected an http:// or https:// URL such as `https://api.openai.com/v1`, got `{base_url}`"),
+        );
     }
     if model.trim().is_empty() {
         return err("model", "expected the served model's name, e.g. `gpt-4-turbo`".into());
@@ -66,7 +75,8 @@ fn check_spec(spec: &AgentSpec, table: &str) -> Result<(), (String, String)> {
     if !(temperature.is_finite() && *temperature >= 0.0) {
         return err("temperature", format!("expected a temperature >= 0, got {temperature}"));
     }
-    for (k, v) in [("max_tokens", *max_tokens as u64), ("timeout_s", *timeout_s), ("concurrency", *concurrency as u64)] {
+    for (k, v) in [("max_tokens", *max_tokens as u64), ("timeout_s", *timeout_s), ("concurrency", *concurrency as u64)]
+    {
         if v == 0 {
             return err(k, "expected at least 1".into());
         }
@@ -79,7 +89,10 @@ mod tests {
     use super::*;
 
     fn api(extra: &str) -> AgentsSection {
-        toml::from_str(&format!("[judge]\nkind = \"api\"\nbase_url = \"http://localhost:8000/v1\"\nmodel = \"m\"\n{extra}")).unwrap()
+        toml::from_str(&format!(
+            "[judge]\nkind = \"api\"\nbase_url = \"http://localhost:8000/v1\"\nmodel = \"m\"\n{extra}"
+        ))
+        .unwrap()
     }
 
     #[test]
@@ -89,7 +102,8 @@ mod tests {
         assert_eq!(k, "agents.judge.api_key_env");
         assert!(!m.contains("sk-abc123secret"), "{m}");
         assert_eq!(check_agents(&api("concurrency = 0")).unwrap_err().0, "agents.judge.concurrency");
-        let bad_url: AgentsSection = toml::from_str("[reviser]\nkind = \"api\"\nbase_url = \"api.openai.com\"\nmodel = \"m\"").unwrap();
+        let bad_url: AgentsSection =
+            toml::from_str("[reviser]\nkind = \"api\"\nbase_url = \"api.openai.com\"\nmodel = \"m\"").unwrap();
         assert_eq!(check_agents(&bad_url).unwrap_err().0, "agents.reviser.base_url");
         let file_judge: AgentsSection = toml::from_str("[judge]\nkind = \"file\"").unwrap();
         assert_eq!(check_agents(&file_judge).unwrap_err().0, "agents.judge.kind");

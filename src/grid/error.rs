@@ -73,7 +73,9 @@ impl Locator<'_> {
         let text = lines.get(line.checked_sub(1)?)?.trim();
         let header = |t: &str| -> Option<String> {
             let t = t.trim();
-            let inner = t.strip_prefix("[[").and_then(|r| r.strip_suffix("]]"))
+            let inner = t
+                .strip_prefix("[[")
+                .and_then(|r| r.strip_suffix("]]"))
                 .or_else(|| t.strip_prefix('[').and_then(|r| r.strip_suffix(']')))?;
             Some(inner.trim().to_string())
         };

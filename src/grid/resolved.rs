@@ -4,8 +4,7 @@
 use std::path::PathBuf;
 
 use super::schema::{
-    AgentsSection, Builder, DevicesSection, EvalSection, ObjectiveKind, PretrainSection, PromptsSection,
-    TrainSection,
+    AgentsSection, Builder, DevicesSection, EvalSection, ObjectiveKind, PretrainSection, PromptsSection, TrainSection,
 };
 
 #[derive(Debug, Clone)]

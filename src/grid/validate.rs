@@ -94,7 +94,11 @@ pub fn validate(file: GridFile, path: &Path, source: &str) -> Result<Grid, GridE
             }
             (Builder::File, Some(p)) => Some(PathBuf::from(p.get_ref())),
             (b, Some(p)) => {
-                return Err(loc.at(p.span(), key("path"), format!("`path` is only for builder `file`, not `{}`", b.name())));
+                return Err(loc.at(
+                    p.span(),
+                    key("path"),
+                    format!("`path` is only for builder `file`, not `{}`", b.name()),
+                ));
             }
             (_, None) => None,
         };
@@ -111,7 +115,13 @@ pub fn validate(file: GridFile, path: &Path, source: &str) -> Result<Grid, GridE
             let span = d.min_length_ratio.as_ref().map(|s| s.span()).unwrap_or(d.name.span());
             return Err(loc.at(span, key("min_length_ratio"), format!("{min} is larger than max_length_ratio {max}")));
         }
-        datasets.push(Dataset { name: n.clone(), builder: d.builder, path, min_length_ratio: min, max_length_ratio: max });
+        datasets.push(Dataset {
+            name: n.clone(),
+            builder: d.builder,
+            path,
+            min_length_ratio: min,
+            max_length_ratio: max,
+        });
     }
     if datasets.is_empty() {
         return Err(loc.whole_file("expected at least one `[[dataset]]` entry").with_key("dataset"));
@@ -128,7 +138,11 @@ pub fn validate(file: GridFile, path: &Path, source: &str) -> Result<Grid, GridE
         }
         let positive = |v: &Spanned<f64>, k: &str| -> Result<f64, GridError> {
             let x = *v.get_ref();
-            if x.is_finite() && x > 0.0 { Ok(x) } else { Err(loc.at(v.span(), key(k), format!("expected a positive number, got {x}"))) }
+            if x.is_finite() && x > 0.0 {
+                Ok(x)
+            } else {
+                Err(loc.at(v.span(), key(k), format!("expected a positive number, got {x}")))
+            }
         };
         let beta = match (&o.beta, o.kind.uses_beta()) {
             (Some(b), false) => return Err(loc.at(b.span(), key("beta"), "`sft` has no reward scale; remove `beta`")),
@@ -138,7 +152,11 @@ pub fn validate(file: GridFile, path: &Path, source: &str) -> Result<Grid, GridE
         };
         let weight = |w: &Option<Spanned<f64>>, k: &str| -> Result<Option<f64>, GridError> {
             match (w, o.kind.is_unpaired()) {
-                (Some(v), false) => Err(loc.at(v.span(), key(k), format!("`{k}` applies to unpaired objectives only, not `{}`", o.kind.name()))),
+                (Some(v), false) => Err(loc.at(
+                    v.span(),
+                    key(k),
+                    format!("`{k}` applies to unpaired objectives only, not `{}`", o.kind.name()),
+                )),
                 (Some(v), true) => positive(v, k).map(Some),
                 (None, true) => Ok(Some(1.0)),
                 (None, false) => Ok(None),
@@ -155,15 +173,20 @@ pub fn validate(file: GridFile, path: &Path, source: &str) -> Result<Grid, GridE
     }
 
     let all_objectives: BTreeSet<&str> = file.objectives.iter().map(|o| o.name.get_ref().as_str()).collect();
-    let find_cell = |d: &Spanned<String>, o: &Spanned<String>, what: &str| -> Result<(usize, Option<usize>), GridError> {
-        let di = datasets.iter().position(|x| &x.name == d.get_ref()).ok_or_else(|| {
-            loc.at(d.span(), format!("{what}.dataset"), format!("no dataset is named `{}`", d.get_ref()))
-        })?;
-        if !all_objectives.contains(o.get_ref().as_str()) {
-            return Err(loc.at(o.span(), format!("{what}.objective"), format!("no objective is named `{}`", o.get_ref())));
-        }
-        Ok((di, objectives.iter().position(|x| &x.name == o.get_ref())))
-    };
+    let find_cell =
+        |d: &Spanned<String>, o: &Spanned<String>, what: &str| -> Result<(usize, Option<usize>), GridError> {
+            let di = datasets.iter().position(|x| &x.name == d.get_ref()).ok_or_else(|| {
+                loc.at(d.span(), format!("{what}.dataset"), format!("no dataset is named `{}`", d.get_ref()))
+            })?;
+            if !all_objectives.contains(o.get_ref().as_str()) {
+                return Err(loc.at(
+                    o.span(),
+                    format!("{what}.objective"),
+                    format!("no objective is named `{}`", o.get_ref()),
+                ));
+            }
+            Ok((di, objectives.iter().position(|x| &x.name == o.get_ref())))
+        };
 
     let mut excluded = BTreeSet::new();
     for e in &file.excludes {
@@ -184,8 +207,7 @@ pub fn validate(file: GridFile, path: &Path, source: &str) -> Result<Grid, GridE
         if let Some(b) = ov.batch_size {
             train.batch_size = b;
         }
-        check_train(&train, &format!("override[{i}]"))
-            .map_err(|(k, m)| loc.at(ov.dataset.span(), k, m))?;
+        check_train(&train, &format!("override[{i}]")).map_err(|(k, m)| loc.at(ov.dataset.span(), k, m))?;
         if let Some(oi) = oi {
             overrides.insert((di, oi), train);
         }

@@ -24,7 +24,9 @@ pub enum ChatError {
     Compile { origin: String, msg: String },
     #[error("chat template ({origin}) failed to render: {msg}")]
     Render { origin: String, msg: String },
-    #[error("chat template ({origin}) does not render the assistant's answer after the generation prompt; cannot find its end-of-turn text")]
+    #[error(
+        "chat template ({origin}) does not render the assistant's answer after the generation prompt; cannot find its end-of-turn text"
+    )]
     NoTurnEnd { origin: String },
 }
 
@@ -82,7 +84,10 @@ impl ChatTemplate {
     }
 
     fn render(&self, messages: minijinja::Value, add_generation_prompt: bool) -> Result<String, ChatError> {
-        let tmpl = self.env.get_template("chat").map_err(|e| ChatError::Render { origin: self.origin.clone(), msg: e.to_string() })?;
+        let tmpl = self
+            .env
+            .get_template("chat")
+            .map_err(|e| ChatError::Render { origin: self.origin.clone(), msg: e.to_string() })?;
         tmpl.render(context! {
             messages => messages,
             add_generation_prompt => add_generation_prompt,
@@ -184,7 +189,8 @@ mod tests {
 
     #[test]
     fn raise_exception_and_syntax_errors_are_reported() {
-        let err = ChatTemplate::new("{{ raise_exception('no system role') }}", "", "", "cfg.json").err().unwrap().to_string();
+        let err =
+            ChatTemplate::new("{{ raise_exception('no system role') }}", "", "", "cfg.json").err().unwrap().to_string();
         assert!(err.contains("no system role") && err.contains("cfg.json"), "{err}");
         let err = ChatTemplate::new("{% for %}", "", "", "cfg.json").err().unwrap().to_string();
         assert!(err.contains("does not compile"), "{err}");

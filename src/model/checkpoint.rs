@@ -36,7 +36,12 @@ pub struct Loaded {
 
 /// Writes `model` (and `optimizer`'s state, and `meta`) to `dir`, replacing any checkpoint
 /// already there. Either the old or the new checkpoint is at `dir` at any moment.
-pub fn save(dir: &Path, model: &Llama, optimizer: Option<&ModuleOptimizer>, meta: &serde_json::Value) -> Result<(), ModelError> {
+pub fn save(
+    dir: &Path,
+    model: &Llama,
+    optimizer: Option<&ModuleOptimizer>,
+    meta: &serde_json::Value,
+) -> Result<(), ModelError> {
     let err = |message: String| ModelError::Checkpoint { path: dir.to_path_buf(), message };
     let tmp = sibling(dir, "tmp");
     if tmp.exists() {

@@ -15,8 +15,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::error::ModelError;
-use super::tensors::host_vec;
 use super::llama::{Llama, Padding};
+use super::tensors::host_vec;
 use super::tokenizer::Encoder;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -56,7 +56,12 @@ pub struct Generated {
 }
 
 /// Generates a continuation for every prompt (token ids; each must be non-empty).
-pub fn generate(model: &Llama, prompts: &[Vec<u32>], pad_id: u32, opts: &GenerateOptions) -> Result<Vec<Generated>, ModelError> {
+pub fn generate(
+    model: &Llama,
+    prompts: &[Vec<u32>],
+    pad_id: u32,
+    opts: &GenerateOptions,
+) -> Result<Vec<Generated>, ModelError> {
     if let Some(i) = prompts.iter().position(Vec::is_empty) {
         return Err(ModelError::InvalidInput(format!("prompt {i} has no tokens; start it with bos")));
     }
@@ -319,7 +324,8 @@ mod tests {
         assert_eq!(a, generate(&m, &prompts(), 0, &opts).unwrap());
         let b = generate(&m, &prompts(), 0, &GenerateOptions { seed: 43, ..opts.clone() }).unwrap();
         assert_ne!(a, b);
-        let greedy = generate(&m, &prompts(), 0, &GenerateOptions { max_new_tokens: 10, ..Default::default() }).unwrap();
+        let greedy =
+            generate(&m, &prompts(), 0, &GenerateOptions { max_new_tokens: 10, ..Default::default() }).unwrap();
         assert_ne!(a, greedy);
     }
 

@@ -56,18 +56,28 @@ pub fn load_config(dir: &Path) -> Result<LlamaConfig, HfError> {
     let path = dir.join("config.json");
     let mut raw: serde_json::Value = read_json(&path, "a Llama config")?;
     normalize_rope_parameters(&mut raw);
-    let cfg: LlamaConfig =
-        serde_json::from_value(raw).map_err(|source| HfError::Json { path: path.clone(), what: "a Llama config", source })?;
+    let cfg: LlamaConfig = serde_json::from_value(raw).map_err(|source| HfError::Json {
+        path: path.clone(),
+        what: "a Llama config",
+        source,
+    })?;
     if cfg.num_attention_heads == 0 || (cfg.hidden_size % cfg.num_attention_heads != 0 && cfg.head_dim.is_none()) {
         return Err(HfError::Invalid {
             path,
-            msg: format!("hidden_size {} is not divisible by num_attention_heads {}", cfg.hidden_size, cfg.num_attention_heads),
+            msg: format!(
+                "hidden_size {} is not divisible by num_attention_heads {}",
+                cfg.hidden_size, cfg.num_attention_heads
+            ),
         });
     }
     if cfg.kv_heads() == 0 || cfg.num_attention_heads % cfg.kv_heads() != 0 {
         return Err(HfError::Invalid {
             path,
-            msg: format!("num_attention_heads {} is not a multiple of num_key_value_heads {}", cfg.num_attention_heads, cfg.kv_heads()),
+            msg: format!(
+                "num_attention_heads {} is not a multiple of num_key_value_heads {}",
+                cfg.num_attention_heads,
+                cfg.kv_heads()
+            ),
         });
     }
     Ok(cfg)
@@ -114,10 +124,10 @@ pub fn load_tensors(dir: &Path) -> Result<TensorMap, HfError> {
         vec![single]
     } else if index.exists() {
         let v: serde_json::Value = read_json(&index, "a safetensors index")?;
-        let map = v.get("weight_map").and_then(|m| m.as_object()).ok_or_else(|| HfError::Invalid {
-            path: index.clone(),
-            msg: "missing object `weight_map`".into(),
-        })?;
+        let map = v
+            .get("weight_map")
+            .and_then(|m| m.as_object())
+            .ok_or_else(|| HfError::Invalid { path: index.clone(), msg: "missing object `weight_map`".into() })?;
         let mut shards = BTreeSet::new();
         for (tensor, file) in map {
             let file = file.as_str().ok_or_else(|| HfError::Invalid {
@@ -140,7 +150,8 @@ pub fn load_tensors(dir: &Path) -> Result<TensorMap, HfError> {
 /// Reads one safetensors file's tensors into `map` as f32.
 pub fn read_safetensors_into(path: &Path, map: &mut TensorMap) -> Result<(), HfError> {
     let bytes = read(path)?;
-    let st = SafeTensors::deserialize(&bytes).map_err(|e| HfError::Safetensors { path: path.to_path_buf(), msg: e.to_string() })?;
+    let st = SafeTensors::deserialize(&bytes)
+        .map_err(|e| HfError::Safetensors { path: path.to_path_buf(), msg: e.to_string() })?;
     for (name, view) in st.iter() {
         // Old checkpoints carry the rotary frequencies as a buffer; they are derived from the config.
         if name.ends_with("rotary_emb.inv_freq") {
@@ -156,7 +167,11 @@ pub fn read_safetensors_into(path: &Path, map: &mut TensorMap) -> Result<(), HfE
                 .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) as f32)
                 .collect(),
             other => {
-                return Err(HfError::UnsupportedDtype { path: path.to_path_buf(), tensor: name.to_string(), dtype: format!("{other:?}") });
+                return Err(HfError::UnsupportedDtype {
+                    path: path.to_path_buf(),
+                    tensor: name.to_string(),
+                    dtype: format!("{other:?}"),
+                });
             }
         };
         map.insert(name.to_string(), HostTensor::new(view.shape().to_vec(), data));
@@ -223,7 +238,8 @@ pub fn write_safetensors(path: &Path, tensors: &TensorMap) -> Result<(), HfError
         }
     }
     let views = tensors.iter().map(|(k, t)| (k.as_str(), F32View(t)));
-    safetensors::serialize_to_file(views, None, path).map_err(|e| HfError::Safetensors { path: path.to_path_buf(), msg: e.to_string() })?;
+    safetensors::serialize_to_file(views, None, path)
+        .map_err(|e| HfError::Safetensors { path: path.to_path_buf(), msg: e.to_string() })?;
     // The crate writes through a private temporary file (mode 0600); give it ordinary permissions.
     #[cfg(unix)]
     {
@@ -239,12 +255,19 @@ pub fn write_safetensors(path: &Path, tensors: &TensorMap) -> Result<(), HfError
 ///
 /// Atomic: everything is written into a sibling temporary directory that is renamed onto `dir`;
 /// an existing `dir` is replaced only after the new one is complete.
-pub fn export_hf_dir(dir: &Path, cfg: &LlamaConfig, tensors: &TensorMap, tokenizer_files: &[(String, Vec<u8>)]) -> Result<(), HfError> {
+pub fn export_hf_dir(
+    dir: &Path,
+    cfg: &LlamaConfig,
+    tensors: &TensorMap,
+    tokenizer_files: &[(String, Vec<u8>)],
+) -> Result<(), HfError> {
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let name = dir.file_name().ok_or_else(|| HfError::Invalid { path: dir.to_path_buf(), msg: "not a directory name".into() })?;
+    let name = dir
+        .file_name()
+        .ok_or_else(|| HfError::Invalid { path: dir.to_path_buf(), msg: "not a directory name".into() })?;
     fn wr(path: &Path) -> impl FnOnce(std::io::Error) -> HfError + '_ {
         move |source| HfError::Write { path: path.to_path_buf(), source }
     }
@@ -261,7 +284,10 @@ pub fn export_hf_dir(dir: &Path, cfg: &LlamaConfig, tensors: &TensorMap, tokeniz
         write_safetensors(&tmp.join("model.safetensors"), tensors)?;
         for (file, bytes) in tokenizer_files {
             if file.contains('/') || file.contains('\\') || file == ".." {
-                return Err(HfError::Invalid { path: tmp.join(file), msg: "tokenizer file names must be plain names".into() });
+                return Err(HfError::Invalid {
+                    path: tmp.join(file),
+                    msg: "tokenizer file names must be plain names".into(),
+                });
             }
             let p = tmp.join(file);
             std::fs::write(&p, bytes).map_err(wr(&p))?;
@@ -300,7 +326,10 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("out");
         let mut t = TensorMap::new();
-        t.insert("model.embed_tokens.weight".into(), HostTensor::new(vec![5, 4], (0..20).map(|i| i as f32 * 0.5).collect()));
+        t.insert(
+            "model.embed_tokens.weight".into(),
+            HostTensor::new(vec![5, 4], (0..20).map(|i| i as f32 * 0.5).collect()),
+        );
         t.insert("model.norm.weight".into(), HostTensor::new(vec![4], vec![1.0, 2.0, 3.0, 4.0]));
         let files = vec![("tokenizer.json".to_string(), b"{}".to_vec())];
         export_hf_dir(&dir, &cfg(), &t, &files).unwrap();
@@ -330,7 +359,11 @@ mod tests {
         let vb = safetensors::tensor::TensorView::new(Dtype::F16, vec![1, 1], &b).unwrap();
         safetensors::serialize_to_file([("a", va)], None, &d.join("s1.safetensors")).unwrap();
         safetensors::serialize_to_file([("b", vb)], None, &d.join("s2.safetensors")).unwrap();
-        std::fs::write(d.join("model.safetensors.index.json"), r#"{"weight_map": {"a": "s1.safetensors", "b": "s2.safetensors"}}"#).unwrap();
+        std::fs::write(
+            d.join("model.safetensors.index.json"),
+            r#"{"weight_map": {"a": "s1.safetensors", "b": "s2.safetensors"}}"#,
+        )
+        .unwrap();
         std::fs::write(d.join("generation_config.json"), r#"{"eos_token_id": 7}"#).unwrap();
         let m = load_hf_dir(d).unwrap();
         assert_eq!(m.tensors["a"].data, vec![1.5, -2.0]);

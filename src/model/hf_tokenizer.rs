@@ -11,11 +11,11 @@
 use std::path::{Path, PathBuf};
 
 use tokenizers::decoders::byte_level::ByteLevel as ByteLevelDecoder;
-use tokenizers::models::bpe::{Vocab, BPE};
+use tokenizers::models::bpe::{BPE, Vocab};
+use tokenizers::pre_tokenizers::PreTokenizerWrapper;
 use tokenizers::pre_tokenizers::byte_level::ByteLevel;
 use tokenizers::pre_tokenizers::digits::Digits;
 use tokenizers::pre_tokenizers::sequence::Sequence;
-use tokenizers::pre_tokenizers::PreTokenizerWrapper;
 use tokenizers::{AddedToken, Tokenizer};
 
 use super::gguf::GgufTokenizerData;
@@ -89,7 +89,8 @@ impl TokenizerConfig {
             let jinja = dir.join("chat_template.jinja");
             let json = dir.join("chat_template.json");
             if jinja.exists() {
-                let text = std::fs::read_to_string(&jinja).map_err(|e| TokenizerError::Load { path: jinja.clone(), msg: e.to_string() })?;
+                let text = std::fs::read_to_string(&jinja)
+                    .map_err(|e| TokenizerError::Load { path: jinja.clone(), msg: e.to_string() })?;
                 tc.chat_template = Some(text);
             } else if json.exists() {
                 let load_err = |msg: String| TokenizerError::Load { path: json.clone(), msg };
@@ -134,7 +135,8 @@ impl HfTokenizer {
     /// and the model's eos ids (`extra_eos`, from config.json / generation_config.json).
     pub fn from_hf_dir(dir: &Path, extra_eos: &[u32]) -> Result<(Self, TokenizerConfig), TokenizerError> {
         let path = dir.join("tokenizer.json");
-        let inner = Tokenizer::from_file(&path).map_err(|e| TokenizerError::Load { path: path.clone(), msg: e.to_string() })?;
+        let inner =
+            Tokenizer::from_file(&path).map_err(|e| TokenizerError::Load { path: path.clone(), msg: e.to_string() })?;
         let tc = TokenizerConfig::load(dir)?;
         let id = |name: &Option<String>| name.as_deref().and_then(|n| inner.token_to_id(n));
         let mut eos_ids: Vec<u32> = id(&tc.eos_token).into_iter().collect();
@@ -158,9 +160,9 @@ impl HfTokenizer {
         let vocab: Vocab = t.tokens.iter().enumerate().map(|(i, s)| (s.clone(), i as u32)).collect();
         let mut merges = Vec::with_capacity(t.merges.len());
         for (i, m) in t.merges.iter().enumerate() {
-            let (a, b) = m
-                .split_once(' ')
-                .ok_or_else(|| TokenizerError::Gguf(format!("tokenizer.ggml.merges[{i}] = {m:?} is not `left right`")))?;
+            let (a, b) = m.split_once(' ').ok_or_else(|| {
+                TokenizerError::Gguf(format!("tokenizer.ggml.merges[{i}] = {m:?} is not `left right`"))
+            })?;
             merges.push((a.to_string(), b.to_string()));
         }
         let bpe = BPE::builder()
@@ -171,7 +173,10 @@ impl HfTokenizer {
         let byte_level = ByteLevel::new(false, true, true);
         let digits = t.pre.as_deref().is_some_and(|p| DIGIT_SPLITTING_PRE.contains(&p));
         if digits {
-            let seq = Sequence::new(vec![PreTokenizerWrapper::Digits(Digits::new(true)), PreTokenizerWrapper::ByteLevel(byte_level)]);
+            let seq = Sequence::new(vec![
+                PreTokenizerWrapper::Digits(Digits::new(true)),
+                PreTokenizerWrapper::ByteLevel(byte_level),
+            ]);
             inner.with_pre_tokenizer(Some(seq));
         } else {
             inner.with_pre_tokenizer(Some(byte_level));
@@ -184,9 +189,7 @@ impl HfTokenizer {
             .filter(|(_, ty)| **ty == TOKEN_TYPE_CONTROL || **ty == TOKEN_TYPE_USER_DEFINED)
             .map(|(s, ty)| AddedToken::from(s.clone(), *ty == TOKEN_TYPE_CONTROL))
             .collect();
-        inner
-            .add_special_tokens(specials)
-            .map_err(|e| TokenizerError::Gguf(format!("adding control tokens: {e}")))?;
+        inner.add_special_tokens(specials).map_err(|e| TokenizerError::Gguf(format!("adding control tokens: {e}")))?;
         Ok(HfTokenizer {
             inner,
             bos_id: t.bos_id,
@@ -316,10 +319,26 @@ mod tests {
 
     /// Byte-level vocabulary: "Ġ" is the space byte, "Ċ" the newline.
     fn data(pre: Option<&str>) -> GgufTokenizerData {
-        let tokens: Vec<String> = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "a", "b", "1", "2", "Ġ", "Ċ", "ab", "Ġa", "ĠĠ", "12", "Ġ1", "Ġ12"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let tokens: Vec<String> = [
+            "<|endoftext|>",
+            "<|im_start|>",
+            "<|im_end|>",
+            "a",
+            "b",
+            "1",
+            "2",
+            "Ġ",
+            "Ċ",
+            "ab",
+            "Ġa",
+            "ĠĠ",
+            "12",
+            "Ġ1",
+            "Ġ12",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         let mut token_types = vec![1; tokens.len()];
         token_types[..3].fill(3);
         GgufTokenizerData {

@@ -32,7 +32,13 @@ pub struct DecoderLayer {
 impl DecoderLayer {
     /// # Shapes
     /// - `x`: `[batch, len, hidden]` -> same
-    fn forward(&self, x: Tensor<3>, rope: &RopeTables, mask: &Tensor<4, Bool>, cache: Option<&mut LayerCache>) -> Tensor<3> {
+    fn forward(
+        &self,
+        x: Tensor<3>,
+        rope: &RopeTables,
+        mask: &Tensor<4, Bool>,
+        cache: Option<&mut LayerCache>,
+    ) -> Tensor<3> {
         let h = x.clone() + self.self_attn.forward(self.input_layernorm.forward(x), rope, mask, cache);
         h.clone() + self.mlp.forward(self.post_attention_layernorm.forward(h))
     }
@@ -154,7 +160,12 @@ impl Llama {
     /// # Shapes
     /// - `ids`: `[batch, len]`, `keep`: `batch * len` row-major
     /// - output: `[batch, len, hidden]` (final-normed; apply [`Llama::lm_head`])
-    pub fn forward_cached(&self, ids: Tensor<2, Int>, keep: &[bool], cache: &mut KvCache) -> Result<Tensor<3>, ModelError> {
+    pub fn forward_cached(
+        &self,
+        ids: Tensor<2, Int>,
+        keep: &[bool],
+        cache: &mut KvCache,
+    ) -> Result<Tensor<3>, ModelError> {
         let [b, t] = ids.dims();
         if cache.batch() != b || keep.len() != b * t {
             return Err(ModelError::InvalidInput(format!(
@@ -178,7 +189,13 @@ impl Llama {
         Ok(self.run_layers(ids, &positions, &mask, Some(&mut cache.layers)))
     }
 
-    fn run_layers(&self, ids: Tensor<2, Int>, positions: &[i64], mask: &Tensor<4, Bool>, caches: Option<&mut Vec<LayerCache>>) -> Tensor<3> {
+    fn run_layers(
+        &self,
+        ids: Tensor<2, Int>,
+        positions: &[i64],
+        mask: &Tensor<4, Bool>,
+        caches: Option<&mut Vec<LayerCache>>,
+    ) -> Tensor<3> {
         let [b, t] = ids.dims();
         let device = ids.device();
         let rope = self.rope.tables(positions, b, t, &device);
@@ -277,16 +294,14 @@ mod tests {
         let pad = 0;
         // Right padding.
         let keep = [vec![true; 3], vec![false; 2], vec![true; 5]].concat();
-        let right = values(m.forward(
-            ids(&[&[5, 6, 7, pad, pad], &long], &m.device()),
-            &Padding::from_keep(2, 5, keep).unwrap(),
-        ));
+        let right = values(
+            m.forward(ids(&[&[5, 6, 7, pad, pad], &long], &m.device()), &Padding::from_keep(2, 5, keep).unwrap()),
+        );
         // Left padding.
         let keep = [vec![false; 2], vec![true; 3], vec![true; 5]].concat();
-        let left = values(m.forward(
-            ids(&[&[pad, pad, 5, 6, 7], &long], &m.device()),
-            &Padding::from_keep(2, 5, keep).unwrap(),
-        ));
+        let left = values(
+            m.forward(ids(&[&[pad, pad, 5, 6, 7], &long], &m.device()), &Padding::from_keep(2, 5, keep).unwrap()),
+        );
         let close = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-5);
         assert!(close(&right[..3 * 40], &alone));
         assert!(close(&left[2 * 40..5 * 40], &alone));

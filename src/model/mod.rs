@@ -14,25 +14,25 @@
 
 pub mod attention;
 pub mod cache;
+pub mod chat;
 pub mod checkpoint;
 pub mod config;
 pub mod error;
 pub mod generate;
+pub mod gguf;
+pub mod hf;
+pub mod hf_tokenizer;
 pub mod llama;
 pub mod mlp;
 pub mod rope;
 pub mod score;
+pub mod spec;
 pub mod tensors;
 #[cfg(test)]
 pub(crate) mod test_util;
 pub mod tiny;
 pub mod tokenizer;
 pub mod weights;
-pub mod gguf;
-pub mod hf;
-pub mod hf_tokenizer;
-pub mod chat;
-pub mod spec;
 
 pub use error::ModelError;
 pub use llama::{Llama, Padding};

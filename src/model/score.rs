@@ -14,8 +14,8 @@ use burn::tensor::activation::log_softmax;
 use burn::tensor::{Int, Tensor, TensorData};
 
 use super::error::ModelError;
-use super::tensors::host_vec;
 use super::llama::{Llama, Padding};
+use super::tensors::host_vec;
 use super::tokenizer::Encoder;
 
 /// Token budgets for scoring (the paper: 512 each).
@@ -63,8 +63,7 @@ impl ScoreBatch {
         if pairs.is_empty() {
             return Err(ModelError::InvalidInput("cannot score an empty batch".into()));
         }
-        let kept: Vec<(&[u32], &[u32])> =
-            pairs.iter().map(|(p, r)| truncation.apply(p.as_ref(), r.as_ref())).collect();
+        let kept: Vec<(&[u32], &[u32])> = pairs.iter().map(|(p, r)| truncation.apply(p.as_ref(), r.as_ref())).collect();
         let len = kept.iter().map(|(p, r)| p.len() + r.len()).max().unwrap_or(0).max(1);
         let mut ids = Vec::with_capacity(kept.len() * len);
         let mut keep = Vec::with_capacity(kept.len() * len);

@@ -14,6 +14,7 @@ use std::str::FromStr;
 
 use burn::tensor::Device;
 
+use super::ModelError;
 use super::chat::{ChatError, ChatTemplate};
 use super::config::LlamaConfig;
 use super::gguf::{self, GgufError};
@@ -23,7 +24,6 @@ use super::llama::Llama;
 use super::tiny::{CharTokenizer, tiny_config};
 use super::tokenizer::{ChatFormat, Encoder, RawFormat, TextTokenizer};
 use super::weights::TensorMap;
-use super::ModelError;
 
 /// Where SmolLM2 lives, relative to the working directory (or the crate root).
 pub const SMOLLM2_PATH: &str = "models/SmolLM2-135M-Instruct.Q4_1.gguf";
@@ -292,7 +292,13 @@ fn load_gguf(path: &Path, spec: &str) -> Result<LoadedModel, SpecError> {
     };
     add_turn_end_eos(&mut tokenizer, &chat);
     let format = format_of(chat, m.tokenizer.add_bos);
-    Ok(LoadedModel { spec: spec.to_string(), config: m.config, tensors: m.tensors, tokenizer: ModelTokenizer::Hf(tokenizer), format })
+    Ok(LoadedModel {
+        spec: spec.to_string(),
+        config: m.config,
+        tensors: m.tensors,
+        tokenizer: ModelTokenizer::Hf(tokenizer),
+        format,
+    })
 }
 
 fn load_hf(dir: &Path, spec: &str) -> Result<LoadedModel, SpecError> {
@@ -312,7 +318,13 @@ fn load_hf(dir: &Path, spec: &str) -> Result<LoadedModel, SpecError> {
     // (tokenizer.json's post-processor) would put one there, as `transformers` does.
     let add_bos = tokenizer.adds_bos();
     let format = format_of(chat, add_bos);
-    Ok(LoadedModel { spec: spec.to_string(), config: m.config, tensors: m.tensors, tokenizer: ModelTokenizer::Hf(tokenizer), format })
+    Ok(LoadedModel {
+        spec: spec.to_string(),
+        config: m.config,
+        tensors: m.tensors,
+        tokenizer: ModelTokenizer::Hf(tokenizer),
+        format,
+    })
 }
 
 /// The tokenizer files of an exported Hugging Face directory: `tokenizer.json` and a

@@ -169,7 +169,12 @@ fn check(name: &str, t: &HostTensor, shape: &[usize]) -> Result<(), ModelError> 
     }
     let n: usize = shape.iter().product();
     if t.data.len() != n {
-        return Err(ModelError::DataLength { name: name.into(), shape: shape.to_vec(), expected: n, found: t.data.len() });
+        return Err(ModelError::DataLength {
+            name: name.into(),
+            shape: shape.to_vec(),
+            expected: n,
+            found: t.data.len(),
+        });
     }
     Ok(())
 }
@@ -187,7 +192,8 @@ fn assemble(
         get(&name, &shape).map(|data| (data, shape))
     };
     let vector = |(data, shape): (Vec<f32>, Vec<usize>)| Param::from_data(TensorData::new(data, shape), device);
-    let norm = |(data, shape): (Vec<f32>, Vec<usize>)| RmsNorm { gamma: vector((data, shape)), epsilon: c.rms_norm_eps };
+    let norm =
+        |(data, shape): (Vec<f32>, Vec<usize>)| RmsNorm { gamma: vector((data, shape)), epsilon: c.rms_norm_eps };
     let lin = |(data, shape): (Vec<f32>, Vec<usize>)| {
         let (out, inp) = (shape[0], shape[1]);
         Linear { weight: Param::from_data(TensorData::new(transpose(&data, out, inp), [inp, out]), device), bias: None }
@@ -200,7 +206,8 @@ fn assemble(
         let (q_proj, k_proj, v_proj, o_proj) =
             (lin(next(&mut get)?), lin(next(&mut get)?), lin(next(&mut get)?), lin(next(&mut get)?));
         let post_attention_layernorm = norm(next(&mut get)?);
-        let mlp = Mlp { gate_proj: lin(next(&mut get)?), up_proj: lin(next(&mut get)?), down_proj: lin(next(&mut get)?) };
+        let mlp =
+            Mlp { gate_proj: lin(next(&mut get)?), up_proj: lin(next(&mut get)?), down_proj: lin(next(&mut get)?) };
         let self_attn = Attention {
             q_proj,
             k_proj,
@@ -296,7 +303,10 @@ mod tests {
         let mut misshapen = map.clone();
         misshapen.get_mut("model.layers.0.self_attn.q_proj.weight").unwrap().shape = vec![16, 64];
         let e = Llama::from_tensors(&c, &misshapen, &device).unwrap_err();
-        assert!(matches!(&e, ModelError::ShapeMismatch { name, .. } if name == "model.layers.0.self_attn.q_proj.weight"), "{e}");
+        assert!(
+            matches!(&e, ModelError::ShapeMismatch { name, .. } if name == "model.layers.0.self_attn.q_proj.weight"),
+            "{e}"
+        );
 
         let mut extra = map.clone();
         extra.insert("model.layers.0.self_attn.q_proj.bias".into(), HostTensor::new(vec![32], vec![0.0; 32]));

@@ -63,9 +63,13 @@ pub fn reference_logits(c: &LlamaConfig, w: &TensorMap, ids: &[u32]) -> Vec<Vec<
             get(&format!("{p}.self_attn.v_proj.weight")),
             get(&format!("{p}.self_attn.o_proj.weight")),
         );
-        let (g_in, g_post) = (get(&format!("{p}.input_layernorm.weight")), get(&format!("{p}.post_attention_layernorm.weight")));
-        let (wg, wu, wd) =
-            (get(&format!("{p}.mlp.gate_proj.weight")), get(&format!("{p}.mlp.up_proj.weight")), get(&format!("{p}.mlp.down_proj.weight")));
+        let (g_in, g_post) =
+            (get(&format!("{p}.input_layernorm.weight")), get(&format!("{p}.post_attention_layernorm.weight")));
+        let (wg, wu, wd) = (
+            get(&format!("{p}.mlp.gate_proj.weight")),
+            get(&format!("{p}.mlp.up_proj.weight")),
+            get(&format!("{p}.mlp.down_proj.weight")),
+        );
         let hs: Vec<Vec<f64>> = xs.iter().map(|x| rms(x, &g_in)).collect();
         let mut qs: Vec<Vec<f64>> = hs.iter().map(|h| matvec(&wq, h)).collect();
         let mut ks: Vec<Vec<f64>> = hs.iter().map(|h| matvec(&wk, h)).collect();
@@ -80,7 +84,9 @@ pub fn reference_logits(c: &LlamaConfig, w: &TensorMap, ids: &[u32]) -> Vec<Vec<
                 let g = h / rep; // repeat_kv: query head h reads key/value head h / rep
                 let q = &qs[t][h * hd..(h + 1) * hd];
                 let scores: Vec<f64> = (0..=t)
-                    .map(|j| q.iter().zip(&ks[j][g * hd..(g + 1) * hd]).map(|(a, b)| a * b).sum::<f64>() / (hd as f64).sqrt())
+                    .map(|j| {
+                        q.iter().zip(&ks[j][g * hd..(g + 1) * hd]).map(|(a, b)| a * b).sum::<f64>() / (hd as f64).sqrt()
+                    })
                     .collect();
                 let m = scores.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
                 let e: Vec<f64> = scores.iter().map(|s| (s - m).exp()).collect();

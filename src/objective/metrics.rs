@@ -27,10 +27,7 @@ pub struct LossOutput {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Rewards {
     /// `[B]` each: `β·lw` and `β·ll`. Empty for sft without reference log-probs.
-    Paired {
-        chosen: Vec<f64>,
-        rejected: Vec<f64>,
-    },
+    Paired { chosen: Vec<f64>, rejected: Vec<f64> },
     /// `[N]` in input order: `β·(log π(y|x) - log π_ref(y|x))`.
     Unpaired(Vec<f64>),
 }
@@ -61,21 +58,13 @@ pub struct Metrics {
 }
 
 fn mean(v: &[f64]) -> f64 {
-    if v.is_empty() {
-        f64::NAN
-    } else {
-        v.iter().sum::<f64>() / v.len() as f64
-    }
+    if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 }
 }
 
 /// Builds the paired metrics. `stats` is the host copy of the detached `[4B]` tensor
 /// `cat(β·lw, β·ll, log π(y_w), log π(y_l))`, read back in one transfer; without reference
 /// log-probs (sft) it is `cat(log π(y_w), log π(y_l))` and the reward metrics are NaN.
-pub(crate) fn paired(
-    stats: Tensor<1>,
-    b: usize,
-    has_reference: bool,
-) -> Result<(Rewards, Metrics), ObjectiveError> {
+pub(crate) fn paired(stats: Tensor<1>, b: usize, has_reference: bool) -> Result<(Rewards, Metrics), ObjectiveError> {
     let host = to_host(stats)?;
     let (chosen, rejected, logps) = if has_reference {
         (host[..b].to_vec(), host[b..2 * b].to_vec(), &host[2 * b..])
@@ -108,11 +97,7 @@ pub(crate) fn unpaired(
     let host = to_host(stats)?;
     let (rewards, logps) = host.split_at(desirable.len());
     let side = |want: bool, v: &[f64]| -> Vec<f64> {
-        v.iter()
-            .zip(desirable)
-            .filter(|(_, d)| **d == want)
-            .map(|(x, _)| *x)
-            .collect()
+        v.iter().zip(desirable).filter(|(_, d)| **d == want).map(|(x, _)| *x).collect()
     };
     let (chosen, rejected) = (side(true, rewards), side(false, rewards));
     let metrics = Metrics {

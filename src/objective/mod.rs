@@ -44,43 +44,21 @@ pub enum ObjectiveError {
     #[error("unknown objective `{0}`; expected one of: {names}", names = Objective::NAMES.join(", "))]
     UnknownName(String),
     #[error("{objective}: {what} must be finite and {bound}, got {value}")]
-    BadParameter {
-        objective: &'static str,
-        what: &'static str,
-        bound: &'static str,
-        value: f64,
-    },
+    BadParameter { objective: &'static str, what: &'static str, bound: &'static str, value: f64 },
     #[error("{objective}: empty batch")]
     EmptyBatch { objective: &'static str },
     #[error("{objective}: `{field}` has {got} entries but the batch has {expected}")]
-    LengthMismatch {
-        objective: &'static str,
-        field: &'static str,
-        expected: usize,
-        got: usize,
-    },
+    LengthMismatch { objective: &'static str, field: &'static str, expected: usize, got: usize },
     #[error("{objective}: `{field}` is required by this objective but was not given")]
-    Missing {
-        objective: &'static str,
-        field: &'static str,
-    },
-    #[error(
-        "{objective}: chosen_tokens[{index}] is 0; every winning response needs at least one token"
-    )]
-    ZeroTokens {
-        objective: &'static str,
-        index: usize,
-    },
+    Missing { objective: &'static str, field: &'static str },
+    #[error("{objective}: chosen_tokens[{index}] is 0; every winning response needs at least one token")]
+    ZeroTokens { objective: &'static str, index: usize },
     #[error(
         "kto needs a batch of at least 2 examples (its KL estimate pairs each prompt with another example's completion), got {got}"
     )]
     KtoBatchTooSmall { got: usize },
     #[error("{objective} takes a {expected} batch, got a {got} one")]
-    WrongBatchKind {
-        objective: &'static str,
-        expected: &'static str,
-        got: &'static str,
-    },
+    WrongBatchKind { objective: &'static str, expected: &'static str, got: &'static str },
     #[error("reading a tensor back to the host failed: {0}")]
     Readback(String),
 }
@@ -157,41 +135,20 @@ pub enum Batch {
 
 impl Objective {
     /// Every objective name, in the order of SPEC.md section 2.
-    pub const NAMES: [&'static str; 7] = [
-        "dpo",
-        "apo_zero",
-        "apo_down",
-        "kto_pair",
-        "sft",
-        "apo_zero_unpaired",
-        "kto",
-    ];
+    pub const NAMES: [&'static str; 7] = ["dpo", "apo_zero", "apo_down", "kto_pair", "sft", "apo_zero_unpaired", "kto"];
 
     /// Builds an objective from its name and hyper-parameters. The weights are used only by the
     /// unpaired objectives; callers that let users set them should reject them elsewhere (the
     /// CLI does). `beta` must be finite and positive, weights finite and non-negative.
-    pub fn new(
-        name: &str,
-        beta: f64,
-        desirable_weight: f64,
-        undesirable_weight: f64,
-    ) -> Result<Self, ObjectiveError> {
+    pub fn new(name: &str, beta: f64, desirable_weight: f64, undesirable_weight: f64) -> Result<Self, ObjectiveError> {
         let objective = match name {
             "dpo" => Objective::Dpo { beta },
             "apo_zero" => Objective::ApoZero { beta },
             "apo_down" => Objective::ApoDown { beta },
             "kto_pair" => Objective::KtoPair { beta },
             "sft" => Objective::Sft { beta },
-            "apo_zero_unpaired" => Objective::ApoZeroUnpaired {
-                beta,
-                desirable_weight,
-                undesirable_weight,
-            },
-            "kto" => Objective::Kto {
-                beta,
-                desirable_weight,
-                undesirable_weight,
-            },
+            "apo_zero_unpaired" => Objective::ApoZeroUnpaired { beta, desirable_weight, undesirable_weight },
+            "kto" => Objective::Kto { beta, desirable_weight, undesirable_weight },
             other => return Err(ObjectiveError::UnknownName(other.to_string())),
         };
         objective.validate()?;
@@ -204,22 +161,12 @@ impl Objective {
         let beta = self.beta();
         if !(beta.is_finite() && beta > 0.0) {
             let what = "beta";
-            return Err(ObjectiveError::BadParameter {
-                objective,
-                what,
-                bound: "> 0",
-                value: beta,
-            });
+            return Err(ObjectiveError::BadParameter { objective, what, bound: "> 0", value: beta });
         }
         if let Some((d, u)) = self.weights() {
             for (what, value) in [("desirable_weight", d), ("undesirable_weight", u)] {
                 if !(value.is_finite() && value >= 0.0) {
-                    return Err(ObjectiveError::BadParameter {
-                        objective,
-                        what,
-                        bound: ">= 0",
-                        value,
-                    });
+                    return Err(ObjectiveError::BadParameter { objective, what, bound: ">= 0", value });
                 }
             }
         }
@@ -255,16 +202,10 @@ impl Objective {
     /// `(desirable_weight, undesirable_weight)` for the unpaired objectives.
     pub fn weights(&self) -> Option<(f64, f64)> {
         match *self {
-            Objective::ApoZeroUnpaired {
-                desirable_weight,
-                undesirable_weight,
-                ..
+            Objective::ApoZeroUnpaired { desirable_weight, undesirable_weight, .. }
+            | Objective::Kto { desirable_weight, undesirable_weight, .. } => {
+                Some((desirable_weight, undesirable_weight))
             }
-            | Objective::Kto {
-                desirable_weight,
-                undesirable_weight,
-                ..
-            } => Some((desirable_weight, undesirable_weight)),
             _ => None,
         }
     }
@@ -272,10 +213,7 @@ impl Objective {
     /// Paired objectives take a [`PairedBatch`]; the others an [`UnpairedBatch`], in which each
     /// preference pair becomes one desirable and one undesirable example.
     pub fn is_paired(&self) -> bool {
-        !matches!(
-            self,
-            Objective::ApoZeroUnpaired { .. } | Objective::Kto { .. }
-        )
+        !matches!(self, Objective::ApoZeroUnpaired { .. } | Objective::Kto { .. })
     }
 
     /// Whether the loss needs the frozen reference model's log-probabilities (all but `sft`).
@@ -300,29 +238,15 @@ impl Objective {
             (Objective::ApoDown { .. }, Batch::Paired(b)) => paired::apo_down(b, beta),
             (Objective::KtoPair { .. }, Batch::Paired(b)) => paired::kto_pair(b, beta),
             (Objective::Sft { .. }, Batch::Paired(b)) => paired::sft(b, beta),
-            (
-                Objective::ApoZeroUnpaired {
-                    desirable_weight: d,
-                    undesirable_weight: u,
-                    ..
-                },
-                Batch::Unpaired(b),
-            ) => unpaired::apo_zero_unpaired(b, beta, *d, *u),
-            (
-                Objective::Kto {
-                    desirable_weight: d,
-                    undesirable_weight: u,
-                    ..
-                },
-                Batch::Unpaired(b),
-            ) => unpaired::kto(b, beta, *d, *u),
+            (Objective::ApoZeroUnpaired { desirable_weight: d, undesirable_weight: u, .. }, Batch::Unpaired(b)) => {
+                unpaired::apo_zero_unpaired(b, beta, *d, *u)
+            }
+            (Objective::Kto { desirable_weight: d, undesirable_weight: u, .. }, Batch::Unpaired(b)) => {
+                unpaired::kto(b, beta, *d, *u)
+            }
             (objective, batch) => Err(ObjectiveError::WrongBatchKind {
                 objective: objective.name(),
-                expected: if objective.is_paired() {
-                    "paired"
-                } else {
-                    "unpaired"
-                },
+                expected: if objective.is_paired() { "paired" } else { "unpaired" },
                 got: match batch {
                     Batch::Paired(_) => "paired",
                     Batch::Unpaired(_) => "unpaired",
@@ -362,10 +286,7 @@ pub(crate) fn clamp_min_zero(x: Tensor<1>) -> Tensor<1> {
 
 /// Reads a tensor back to the host as f64, whatever its dtype.
 pub(crate) fn to_host(t: Tensor<1>) -> Result<Vec<f64>, ObjectiveError> {
-    t.into_data()
-        .convert::<f64>()
-        .try_into_vec::<f64>()
-        .map_err(|e| ObjectiveError::Readback(format!("{e:?}")))
+    t.into_data().convert::<f64>().try_into_vec::<f64>().map_err(|e| ObjectiveError::Readback(format!("{e:?}")))
 }
 
 /// Checks that a batch field has the batch's length.
@@ -377,12 +298,7 @@ pub(crate) fn check_len(
 ) -> Result<(), ObjectiveError> {
     let got = t.dims()[0];
     if got != expected {
-        return Err(ObjectiveError::LengthMismatch {
-            objective,
-            field,
-            expected,
-            got,
-        });
+        return Err(ObjectiveError::LengthMismatch { objective, field, expected, got });
     }
     Ok(())
 }

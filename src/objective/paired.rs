@@ -85,30 +85,16 @@ impl PairedBatch {
             && n.len() != b
         {
             let (field, got) = ("chosen_tokens", n.len());
-            return Err(ObjectiveError::LengthMismatch {
-                objective,
-                field,
-                expected: b,
-                got,
-            });
+            return Err(ObjectiveError::LengthMismatch { objective, field, expected: b, got });
         }
         Ok(b)
     }
 
     /// `(lw, ll)`, each `[B]`, attached to the policy's graph.
-    fn log_ratios(
-        &self,
-        objective: &'static str,
-    ) -> Result<(Tensor<1>, Tensor<1>), ObjectiveError> {
+    fn log_ratios(&self, objective: &'static str) -> Result<(Tensor<1>, Tensor<1>), ObjectiveError> {
         let missing = |field| ObjectiveError::Missing { objective, field };
-        let rc = self
-            .reference_chosen
-            .clone()
-            .ok_or(missing("reference_chosen"))?;
-        let rr = self
-            .reference_rejected
-            .clone()
-            .ok_or(missing("reference_rejected"))?;
+        let rc = self.reference_chosen.clone().ok_or(missing("reference_chosen"))?;
+        let rr = self.reference_rejected.clone().ok_or(missing("reference_rejected"))?;
         // The reference is frozen: make sure no gradient can leak into whatever produced it.
         let lw = self.policy_chosen.clone() - rc.detach();
         let ll = self.policy_rejected.clone() - rr.detach();
@@ -166,13 +152,7 @@ pub fn kto_pair(batch: &PairedBatch, beta: f64) -> Result<LossOutput, ObjectiveE
 pub fn sft(batch: &PairedBatch, beta: f64) -> Result<LossOutput, ObjectiveError> {
     let objective = "sft";
     batch.check(objective)?;
-    let tokens = batch
-        .chosen_tokens
-        .as_ref()
-        .ok_or(ObjectiveError::Missing {
-            objective,
-            field: "chosen_tokens",
-        })?;
+    let tokens = batch.chosen_tokens.as_ref().ok_or(ObjectiveError::Missing { objective, field: "chosen_tokens" })?;
     if let Some(index) = tokens.iter().position(|&n| n == 0) {
         return Err(ObjectiveError::ZeroTokens { objective, index });
     }
@@ -212,18 +192,10 @@ fn finish_with_loss(
     let logps = [batch.policy_chosen.clone(), batch.policy_rejected.clone()];
     let has_reference = ratios.is_some();
     let parts: Vec<Tensor<1>> = match ratios {
-        Some((lw, ll)) => [lw.mul_scalar(beta), ll.mul_scalar(beta)]
-            .into_iter()
-            .chain(logps)
-            .collect(),
+        Some((lw, ll)) => [lw.mul_scalar(beta), ll.mul_scalar(beta)].into_iter().chain(logps).collect(),
         None => logps.to_vec(),
     };
     let stats = Tensor::cat(parts.into_iter().map(Tensor::detach).collect(), 0);
     let (rewards, metrics) = metrics::paired(stats, batch.len(), has_reference)?;
-    Ok(LossOutput {
-        loss,
-        per_example,
-        rewards,
-        metrics,
-    })
+    Ok(LossOutput { loss, per_example, rewards, metrics })
 }

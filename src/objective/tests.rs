@@ -8,20 +8,12 @@ use super::*;
 // ---------- plain-f64 reference implementations (written from SPEC.md, not from the code) ----
 
 fn sig(x: f64) -> f64 {
-    if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
-    } else {
-        x.exp() / (1.0 + x.exp())
-    }
+    if x >= 0.0 { 1.0 / (1.0 + (-x).exp()) } else { x.exp() / (1.0 + x.exp()) }
 }
 
 /// `-log σ(x)` = softplus(-x), stable both ways.
 fn nls(x: f64) -> f64 {
-    if x >= 0.0 {
-        (-x).exp().ln_1p()
-    } else {
-        -x + x.exp().ln_1p()
-    }
+    if x >= 0.0 { (-x).exp().ln_1p() } else { -x + x.exp().ln_1p() }
 }
 
 fn mean(v: &[f64]) -> f64 {
@@ -49,12 +41,8 @@ impl Pairs {
         let z = lw.iter().zip(&ll);
         match name {
             "dpo" => z.map(|(w, l)| nls(beta * (w - l))).collect(),
-            "apo_zero" => z
-                .map(|(w, l)| (1.0 - sig(beta * w)) + sig(beta * l))
-                .collect(),
-            "apo_down" => z
-                .map(|(w, l)| sig(beta * w) + (1.0 - sig(beta * (w - l))))
-                .collect(),
+            "apo_zero" => z.map(|(w, l)| (1.0 - sig(beta * w)) + sig(beta * l)).collect(),
+            "apo_down" => z.map(|(w, l)| sig(beta * w) + (1.0 - sig(beta * (w - l)))).collect(),
             "kto_pair" => {
                 let kl_w = mean(&lw).max(0.0);
                 let kl_l = mean(&ll).max(0.0);
@@ -94,12 +82,7 @@ fn host(t: Tensor<1>) -> Vec<f64> {
 }
 
 fn paired_batch(p: &Pairs, make: fn(&[f64]) -> Tensor<1>) -> PairedBatch {
-    PairedBatch::new(
-        make(&p.pc).require_grad(),
-        make(&p.pr).require_grad(),
-        make(&p.rc),
-        make(&p.rr),
-    )
+    PairedBatch::new(make(&p.pc).require_grad(), make(&p.pr).require_grad(), make(&p.rc), make(&p.rr))
 }
 
 /// Evaluates `objective` in f64 and returns (loss, per-example, grad chosen, grad rejected).
@@ -125,10 +108,7 @@ fn assert_close(got: &[f64], want: &[f64], tol: f64, what: &str) {
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
         assert!(g.is_finite(), "{what}[{i}] is {g}");
         let scale = 1.0_f64.max(w.abs());
-        assert!(
-            (g - w).abs() <= tol * scale,
-            "{what}[{i}]: got {g}, want {w}"
-        );
+        assert!((g - w).abs() <= tol * scale, "{what}[{i}]: got {g}, want {w}");
     }
 }
 
@@ -167,26 +147,13 @@ fn kto_pair_clamps_negative_batch_kl_to_zero() {
 fn all_equal_policy_and_reference_gives_the_textbook_values() {
     // Policy == reference: every log-ratio is 0, σ(0) = 1/2.
     let v = vec![-20.0, -35.5, -7.25];
-    let p = Pairs {
-        pc: v.clone(),
-        pr: v.clone(),
-        rc: v.clone(),
-        rr: v,
-    };
+    let p = Pairs { pc: v.clone(), pr: v.clone(), rc: v.clone(), rr: v };
     let beta = 0.1;
-    let cases = [
-        ("dpo", 2f64.ln()),
-        ("apo_zero", 1.0),
-        ("apo_down", 1.0),
-        ("kto_pair", 0.5),
-    ];
+    let cases = [("dpo", 2f64.ln()), ("apo_zero", 1.0), ("apo_down", 1.0), ("kto_pair", 0.5)];
     for (name, want) in cases {
         let (loss, per, gc, gr) = eval_paired(Objective::new(name, beta, 1.0, 1.0).unwrap(), &p);
         assert_close(&[loss], &[want], 1e-15, name);
-        assert!(
-            per.iter().all(|x| (x - want).abs() < 1e-15),
-            "{name}: {per:?}"
-        );
+        assert!(per.iter().all(|x| (x - want).abs() < 1e-15), "{name}: {per:?}");
         let b = 3.0;
         // d/dpc and d/dpr at h = lw = ll = 0, by hand (σ'(0) = 1/4):
         let (want_c, want_r) = match name {
@@ -220,20 +187,14 @@ fn margins_of_a_thousand_nats_stay_finite_and_exact() {
             let (loss, per, gc, gr) = eval_paired(objective, &p);
             assert_close(&per, &p.hand(name, beta), 1e-14, name);
             assert!(loss.is_finite());
-            assert!(
-                gc.iter().chain(&gr).all(|g| g.is_finite()),
-                "{name}: {gc:?} {gr:?}"
-            );
+            assert!(gc.iter().chain(&gr).all(|g| g.is_finite()), "{name}: {gc:?} {gr:?}");
             // f32, as training runs it: finite too, and equal within f32 precision.
             let batch = paired_batch(&p, t32);
             let out = objective.loss(&Batch::Paired(batch.clone())).unwrap();
             let grads = out.loss.backward();
             let g32 = host(batch.policy_chosen.grad(&grads).unwrap());
             assert_close(&host(out.loss), &[loss], 1e-6, &format!("{name} f32"));
-            assert!(
-                g32.iter().all(|g| g.is_finite()),
-                "{name} f32 grads {g32:?}"
-            );
+            assert!(g32.iter().all(|g| g.is_finite()), "{name} f32 grads {g32:?}");
         }
     }
     // DPO on a pair losing by 2000 nats at β = 1 costs exactly 2000 (softplus is linear there).
@@ -246,50 +207,25 @@ fn margins_of_a_thousand_nats_stay_finite_and_exact() {
 #[test]
 fn sft_is_the_token_weighted_mean_not_the_mean_of_means() {
     // Sequence 0: NLL 10 over 10 tokens (1/token); sequence 1: NLL 40 over 20 tokens (2/token).
-    let p = Pairs {
-        pc: vec![-10.0, -40.0],
-        pr: vec![-3.0, -4.0],
-        rc: vec![-11.0, -40.0],
-        rr: vec![-3.0, -4.0],
-    };
+    let p = Pairs { pc: vec![-10.0, -40.0], pr: vec![-3.0, -4.0], rc: vec![-11.0, -40.0], rr: vec![-3.0, -4.0] };
     let batch = paired_batch(&p, t64).with_chosen_tokens(vec![10, 20]);
-    let out = Objective::Sft { beta: 0.1 }
-        .loss(&Batch::Paired(batch.clone()))
-        .unwrap();
+    let out = Objective::Sft { beta: 0.1 }.loss(&Batch::Paired(batch.clone())).unwrap();
     let grads = out.loss.backward();
     let loss = host(out.loss.clone())[0];
     assert!((loss - 50.0 / 30.0).abs() < 1e-15, "{loss}");
-    assert!(
-        (loss - 1.5).abs() > 0.1,
-        "must not be the mean of per-sequence means"
-    );
-    assert_close(
-        &host(out.per_example),
-        &[1.0, 2.0],
-        1e-15,
-        "sft per-example",
-    );
+    assert!((loss - 1.5).abs() > 0.1, "must not be the mean of per-sequence means");
+    assert_close(&host(out.per_example), &[1.0, 2.0], 1e-15, "sft per-example");
     let gc = host(batch.policy_chosen.grad(&grads).unwrap());
     assert_close(&gc, &[-1.0 / 30.0; 2], 1e-15, "sft grad");
-    assert!(
-        batch.policy_rejected.grad(&grads).is_none(),
-        "sft ignores y_l"
-    );
+    assert!(batch.policy_rejected.grad(&grads).is_none(), "sft ignores y_l");
     // Rewards still logged with β when the reference is there.
-    assert_close(
-        &[out.metrics.chosen_reward],
-        &[0.1 * (1.0 + 0.0) / 2.0],
-        1e-15,
-        "sft reward",
-    );
+    assert_close(&[out.metrics.chosen_reward], &[0.1 * (1.0 + 0.0) / 2.0], 1e-15, "sft reward");
 
     // Without reference log-probs: loss unchanged, rewards empty, reward metrics NaN.
     let mut no_ref = paired_batch(&p, t64).with_chosen_tokens(vec![10, 20]);
     no_ref.reference_chosen = None;
     no_ref.reference_rejected = None;
-    let out = Objective::Sft { beta: 0.1 }
-        .loss(&Batch::Paired(no_ref))
-        .unwrap();
+    let out = Objective::Sft { beta: 0.1 }.loss(&Batch::Paired(no_ref)).unwrap();
     assert!((host(out.loss)[0] - 50.0 / 30.0).abs() < 1e-15);
     assert!(out.metrics.chosen_reward.is_nan() && out.metrics.accuracy.is_none());
     assert_eq!(out.metrics.chosen_logps, -25.0);
@@ -304,28 +240,16 @@ fn paired_metrics_match_trl_definitions() {
     p.pr[2] = -9.25;
     p.rr[2] = -9.5;
     let beta = 0.1;
-    let out = Objective::Dpo { beta }
-        .loss(&Batch::Paired(paired_batch(&p, t64)))
-        .unwrap();
+    let out = Objective::Dpo { beta }.loss(&Batch::Paired(paired_batch(&p, t64))).unwrap();
     let rc: Vec<f64> = p.lw().iter().map(|w| beta * w).collect();
     let rr: Vec<f64> = p.ll().iter().map(|l| beta * l).collect();
     let wins = rc.iter().zip(&rr).filter(|(c, r)| c > r).count() as f64;
     assert_eq!(wins, 2.0, "fixture: two strict wins, one tie, one loss");
     let m = out.metrics;
-    assert_close(
-        &[m.chosen_reward, m.rejected_reward],
-        &[mean(&rc), mean(&rr)],
-        1e-15,
-        "rewards",
-    );
+    assert_close(&[m.chosen_reward, m.rejected_reward], &[mean(&rc), mean(&rr)], 1e-15, "rewards");
     assert_close(&[m.margin], &[mean(&rc) - mean(&rr)], 1e-14, "margin");
     assert_eq!(m.accuracy, Some(wins / 4.0));
-    assert_close(
-        &[m.chosen_logps, m.rejected_logps],
-        &[mean(&p.pc), mean(&p.pr)],
-        1e-15,
-        "logps",
-    );
+    assert_close(&[m.chosen_logps, m.rejected_logps], &[mean(&p.pc), mean(&p.pr)], 1e-15, "logps");
     assert_eq!(m.z0, None);
     match out.rewards {
         Rewards::Paired { chosen, rejected } => {
@@ -359,14 +283,7 @@ fn unpaired_fixture() -> Examples {
 
 fn hand_unpaired(name: &str, e: &Examples, beta: f64, wd: f64, wu: f64) -> (Vec<f64>, f64) {
     let z0 = if name == "kto" {
-        mean(
-            &e.pkl
-                .iter()
-                .zip(&e.rkl)
-                .map(|(p, r)| p - r)
-                .collect::<Vec<_>>(),
-        )
-        .max(0.0)
+        mean(&e.pkl.iter().zip(&e.rkl).map(|(p, r)| p - r).collect::<Vec<_>>()).max(0.0)
     } else {
         0.0
     };
@@ -406,12 +323,7 @@ fn unpaired_objectives_match_hand_computation() {
             let (want, z0) = hand_unpaired(name, &e, 0.1, wd, wu);
             assert_close(&host(out.per_example.clone()), &want, 1e-14, name);
             // Sum of the weighted terms over N.
-            assert_close(
-                &host(out.loss.clone()),
-                &[want.iter().sum::<f64>() / 5.0],
-                1e-14,
-                name,
-            );
+            assert_close(&host(out.loss.clone()), &[want.iter().sum::<f64>() / 5.0], 1e-14, name);
             assert!(!kl_has_grad, "{name}: z0 must be detached");
             let m = out.metrics;
             if name == "kto" {
@@ -427,18 +339,8 @@ fn unpaired_objectives_match_hand_computation() {
             }
             let good = mean(&[rewards[0], rewards[2]]);
             let bad = mean(&[rewards[1], rewards[3], rewards[4]]);
-            assert_close(
-                &[m.chosen_reward, m.rejected_reward, m.margin],
-                &[good, bad, good - bad],
-                1e-14,
-                "m",
-            );
-            assert_close(
-                &[m.chosen_logps, m.rejected_logps],
-                &[-9.5, -68.0 / 3.0],
-                1e-14,
-                "logps",
-            );
+            assert_close(&[m.chosen_reward, m.rejected_reward, m.margin], &[good, bad, good - bad], 1e-14, "m");
+            assert_close(&[m.chosen_logps, m.rejected_logps], &[-9.5, -68.0 / 3.0], 1e-14, "logps");
             assert_eq!((m.n_chosen, m.n_rejected, m.accuracy), (2, 3, None));
         }
     }
@@ -448,33 +350,16 @@ fn unpaired_objectives_match_hand_computation() {
 fn kto_z0_is_clamped_at_zero_and_handles_huge_log_ratios() {
     let mut e = unpaired_fixture();
     e.pkl = e.rkl.iter().map(|r| r - 5.0).collect(); // mean KL -5 -> z0 = 0
-    let (out, g, _) = eval_unpaired(
-        Objective::Kto {
-            beta: 0.1,
-            desirable_weight: 1.0,
-            undesirable_weight: 1.0,
-        },
-        &e,
-    );
+    let (out, g, _) = eval_unpaired(Objective::Kto { beta: 0.1, desirable_weight: 1.0, undesirable_weight: 1.0 }, &e);
     assert_eq!(out.metrics.z0, Some(0.0));
-    assert_close(
-        &host(out.per_example),
-        &hand_unpaired("kto", &e, 0.1, 1.0, 1.0).0,
-        1e-14,
-        "kto z0=0",
-    );
+    assert_close(&host(out.per_example), &hand_unpaired("kto", &e, 0.1, 1.0, 1.0).0, 1e-14, "kto z0=0");
     assert!(g.iter().all(|x| x.is_finite()));
     // Log-ratios of ±1000 nats.
     e.p = vec![-1.0, -2000.0, -3000.0, -1.0, -500.0];
     e.r = vec![-1001.0, -1000.0, -2000.0, -1001.0, -500.0];
     for name in ["kto", "apo_zero_unpaired"] {
         let (out, g, _) = eval_unpaired(Objective::new(name, 1.0, 1.0, 1.0).unwrap(), &e);
-        assert_close(
-            &host(out.per_example),
-            &hand_unpaired(name, &e, 1.0, 1.0, 1.0).0,
-            1e-14,
-            name,
-        );
+        assert_close(&host(out.per_example), &hand_unpaired(name, &e, 1.0, 1.0, 1.0).0, 1e-14, name);
         assert!(g.iter().all(|x| x.is_finite()), "{name}: {g:?}");
     }
 }
@@ -496,20 +381,13 @@ fn paired_gradients_match_central_finite_differences() {
                 for side in 0..2 {
                     for i in 0..p.pc.len() {
                         let (mut plus, mut minus) = (p.clone(), p.clone());
-                        let (a, b) = if side == 0 {
-                            (&mut plus.pc, &mut minus.pc)
-                        } else {
-                            (&mut plus.pr, &mut minus.pr)
-                        };
+                        let (a, b) =
+                            if side == 0 { (&mut plus.pc, &mut minus.pc) } else { (&mut plus.pr, &mut minus.pr) };
                         a[i] += eps;
                         b[i] -= eps;
-                        let fd = (loss_only(objective, &plus) - loss_only(objective, &minus))
-                            / (2.0 * eps);
+                        let fd = (loss_only(objective, &plus) - loss_only(objective, &minus)) / (2.0 * eps);
                         let ad = if side == 0 { gc[i] } else { gr[i] };
-                        assert!(
-                            (fd - ad).abs() < 1e-8,
-                            "{name} β={beta} side {side} [{i}]: fd {fd} vs autodiff {ad}"
-                        );
+                        assert!((fd - ad).abs() < 1e-8, "{name} β={beta} side {side} [{i}]: fd {fd} vs autodiff {ad}");
                     }
                 }
             }
@@ -528,45 +406,28 @@ fn unpaired_and_sft_gradients_match_central_finite_differences() {
             let at = |delta: f64| {
                 let mut p = e.p.clone();
                 p[i] += delta;
-                let batch = UnpairedBatch::new(t64(&p), t64(&e.r), e.d.clone())
-                    .with_kl(t64(&e.pkl), t64(&e.rkl));
+                let batch = UnpairedBatch::new(t64(&p), t64(&e.r), e.d.clone()).with_kl(t64(&e.pkl), t64(&e.rkl));
                 host(objective.loss(&Batch::Unpaired(batch)).unwrap().loss)[0]
             };
             let fd = (at(eps) - at(-eps)) / (2.0 * eps);
-            assert!(
-                (fd - g[i]).abs() < 1e-8,
-                "{name} [{i}]: fd {fd} vs autodiff {}",
-                g[i]
-            );
+            assert!((fd - g[i]).abs() < 1e-8, "{name} [{i}]: fd {fd} vs autodiff {}", g[i]);
         }
     }
     let p = typical();
     let tokens = vec![7, 19, 3, 40];
     let sft_loss = |pc: &[f64]| {
-        let batch = PairedBatch::new(t64(pc), t64(&p.pr), t64(&p.rc), t64(&p.rr))
-            .with_chosen_tokens(tokens.clone());
-        host(
-            Objective::Sft { beta: 0.1 }
-                .loss(&Batch::Paired(batch))
-                .unwrap()
-                .loss,
-        )[0]
+        let batch = PairedBatch::new(t64(pc), t64(&p.pr), t64(&p.rc), t64(&p.rr)).with_chosen_tokens(tokens.clone());
+        host(Objective::Sft { beta: 0.1 }.loss(&Batch::Paired(batch)).unwrap().loss)[0]
     };
     let batch = paired_batch(&p, t64).with_chosen_tokens(tokens.clone());
-    let out = Objective::Sft { beta: 0.1 }
-        .loss(&Batch::Paired(batch.clone()))
-        .unwrap();
+    let out = Objective::Sft { beta: 0.1 }.loss(&Batch::Paired(batch.clone())).unwrap();
     let g = host(batch.policy_chosen.grad(&out.loss.backward()).unwrap());
     for i in 0..4 {
         let (mut plus, mut minus) = (p.pc.clone(), p.pc.clone());
         plus[i] += eps;
         minus[i] -= eps;
         let fd = (sft_loss(&plus) - sft_loss(&minus)) / (2.0 * eps);
-        assert!(
-            (fd - g[i]).abs() < 1e-8,
-            "sft [{i}]: fd {fd} vs autodiff {}",
-            g[i]
-        );
+        assert!((fd - g[i]).abs() < 1e-8, "sft [{i}]: fd {fd} vs autodiff {}", g[i]);
     }
 }
 
@@ -579,27 +440,13 @@ fn names_round_trip_and_classify() {
         assert_eq!(o.name(), name);
         assert_eq!(o.beta(), DEFAULT_BETA);
         let json = serde_json::to_string(&o).unwrap();
-        assert_eq!(
-            serde_json::from_str::<Objective>(&json).unwrap(),
-            o,
-            "{json}"
-        );
+        assert_eq!(serde_json::from_str::<Objective>(&json).unwrap(), o, "{json}");
         assert_eq!(o.is_paired(), !["apo_zero_unpaired", "kto"].contains(&name));
         assert_eq!(o.needs_reference(), name != "sft");
     }
     let o: Objective = serde_json::from_str(r#"{"name":"kto","desirable_weight":1.33}"#).unwrap();
-    assert_eq!(
-        o,
-        Objective::Kto {
-            beta: 0.1,
-            desirable_weight: 1.33,
-            undesirable_weight: 1.0
-        }
-    );
-    assert!(matches!(
-        "ipo".parse::<Objective>(),
-        Err(ObjectiveError::UnknownName(_))
-    ));
+    assert_eq!(o, Objective::Kto { beta: 0.1, desirable_weight: 1.33, undesirable_weight: 1.0 });
+    assert!(matches!("ipo".parse::<Objective>(), Err(ObjectiveError::UnknownName(_))));
     assert!(Objective::new("dpo", 0.0, 1.0, 1.0).is_err());
     assert!(Objective::new("dpo", f64::NAN, 1.0, 1.0).is_err());
     assert!(Objective::new("kto", 0.1, -1.0, 1.0).is_err());
@@ -609,73 +456,35 @@ fn names_round_trip_and_classify() {
 fn bad_batches_are_errors_not_panics() {
     let dpo = Objective::Dpo { beta: 0.1 };
     let empty = PairedBatch::new(t64(&[]), t64(&[]), t64(&[]), t64(&[]));
-    assert_eq!(
-        dpo.loss(&Batch::Paired(empty)).unwrap_err(),
-        ObjectiveError::EmptyBatch { objective: "dpo" }
-    );
-    let short = PairedBatch::new(
-        t64(&[1.0, 2.0]),
-        t64(&[1.0]),
-        t64(&[1.0, 2.0]),
-        t64(&[1.0, 2.0]),
-    );
+    assert_eq!(dpo.loss(&Batch::Paired(empty)).unwrap_err(), ObjectiveError::EmptyBatch { objective: "dpo" });
+    let short = PairedBatch::new(t64(&[1.0, 2.0]), t64(&[1.0]), t64(&[1.0, 2.0]), t64(&[1.0, 2.0]));
     assert!(matches!(
         dpo.loss(&Batch::Paired(short)),
-        Err(ObjectiveError::LengthMismatch {
-            field: "policy_rejected",
-            ..
-        })
+        Err(ObjectiveError::LengthMismatch { field: "policy_rejected", .. })
     ));
     let mut no_ref = paired_batch(&typical(), t64);
     no_ref.reference_rejected = None;
-    assert!(matches!(
-        dpo.loss(&Batch::Paired(no_ref.clone())),
-        Err(ObjectiveError::Missing { .. })
-    ));
+    assert!(matches!(dpo.loss(&Batch::Paired(no_ref.clone())), Err(ObjectiveError::Missing { .. })));
     let sft = Objective::Sft { beta: 0.1 };
     assert!(matches!(
         sft.loss(&Batch::Paired(no_ref.clone())),
-        Err(ObjectiveError::Missing {
-            field: "chosen_tokens",
-            ..
-        })
+        Err(ObjectiveError::Missing { field: "chosen_tokens", .. })
     ));
     let zero = no_ref.with_chosen_tokens(vec![1, 0, 2, 3]);
-    assert!(matches!(
-        sft.loss(&Batch::Paired(zero)),
-        Err(ObjectiveError::ZeroTokens { index: 1, .. })
-    ));
+    assert!(matches!(sft.loss(&Batch::Paired(zero)), Err(ObjectiveError::ZeroTokens { index: 1, .. })));
 
-    let kto = Objective::Kto {
-        beta: 0.1,
-        desirable_weight: 1.0,
-        undesirable_weight: 1.0,
-    };
-    let one = UnpairedBatch::new(t64(&[-1.0]), t64(&[-1.0]), vec![true])
-        .with_kl(t64(&[-1.0]), t64(&[-1.0]));
-    assert_eq!(
-        kto.loss(&Batch::Unpaired(one.clone())).unwrap_err(),
-        ObjectiveError::KtoBatchTooSmall { got: 1 }
-    );
+    let kto = Objective::Kto { beta: 0.1, desirable_weight: 1.0, undesirable_weight: 1.0 };
+    let one = UnpairedBatch::new(t64(&[-1.0]), t64(&[-1.0]), vec![true]).with_kl(t64(&[-1.0]), t64(&[-1.0]));
+    assert_eq!(kto.loss(&Batch::Unpaired(one.clone())).unwrap_err(), ObjectiveError::KtoBatchTooSmall { got: 1 });
     let no_kl = UnpairedBatch::new(t64(&[-1.0, -2.0]), t64(&[-1.0, -2.0]), vec![true, false]);
     assert!(matches!(
         kto.loss(&Batch::Unpaired(no_kl.clone())),
-        Err(ObjectiveError::Missing {
-            field: "policy_kl",
-            ..
-        })
+        Err(ObjectiveError::Missing { field: "policy_kl", .. })
     ));
     // apo_zero_unpaired needs neither the KL pairs nor two examples.
-    let azu = Objective::ApoZeroUnpaired {
-        beta: 0.1,
-        desirable_weight: 1.0,
-        undesirable_weight: 1.0,
-    };
+    let azu = Objective::ApoZeroUnpaired { beta: 0.1, desirable_weight: 1.0, undesirable_weight: 1.0 };
     assert!(azu.loss(&Batch::Unpaired(one)).is_ok());
-    assert!(matches!(
-        dpo.loss(&Batch::Unpaired(no_kl)),
-        Err(ObjectiveError::WrongBatchKind { .. })
-    ));
+    assert!(matches!(dpo.loss(&Batch::Unpaired(no_kl)), Err(ObjectiveError::WrongBatchKind { .. })));
 }
 
 #[test]
@@ -704,12 +513,9 @@ fn reference_log_probs_get_no_gradient_and_f32_unpaired_stays_finite() {
         rkl: vec![-1.0, -3000.0, -7.0, -9.0],
     };
     for name in ["kto", "apo_zero_unpaired"] {
-        let batch = UnpairedBatch::new(t32(&e.p).require_grad(), t32(&e.r), e.d.clone())
-            .with_kl(t32(&e.pkl), t32(&e.rkl));
-        let out = Objective::new(name, 1.0, 1.0, 1.0)
-            .unwrap()
-            .loss(&Batch::Unpaired(batch.clone()))
-            .unwrap();
+        let batch =
+            UnpairedBatch::new(t32(&e.p).require_grad(), t32(&e.r), e.d.clone()).with_kl(t32(&e.pkl), t32(&e.rkl));
+        let out = Objective::new(name, 1.0, 1.0, 1.0).unwrap().loss(&Batch::Unpaired(batch.clone())).unwrap();
         let g = host(batch.policy.grad(&out.loss.backward()).unwrap());
         let want = hand_unpaired(name, &e, 1.0, 1.0, 1.0).0;
         assert_close(&host(out.per_example), &want, 1e-6, name);

@@ -38,13 +38,7 @@ pub struct UnpairedBatch {
 impl UnpairedBatch {
     /// A batch without the mismatched-pair log-probs (enough for `apo_zero_unpaired`).
     pub fn new(policy: Tensor<1>, reference: Tensor<1>, desirable: Vec<bool>) -> Self {
-        UnpairedBatch {
-            policy,
-            reference,
-            desirable,
-            policy_kl: None,
-            reference_kl: None,
-        }
+        UnpairedBatch { policy, reference, desirable, policy_kl: None, reference_kl: None }
     }
 
     /// Adds the mismatched-pair log-probs `[N]` that `kto`'s KL estimate needs.
@@ -64,10 +58,7 @@ impl UnpairedBatch {
     }
 
     /// Checks lengths; returns `N`, the log-ratios `l` `[N]` and the desirable mask `[N]`.
-    fn prepare(
-        &self,
-        objective: &'static str,
-    ) -> Result<(usize, Tensor<1>, Tensor<1, Bool>), ObjectiveError> {
+    fn prepare(&self, objective: &'static str) -> Result<(usize, Tensor<1>, Tensor<1, Bool>), ObjectiveError> {
         let n = self.len();
         if n == 0 {
             return Err(ObjectiveError::EmptyBatch { objective });
@@ -75,26 +66,15 @@ impl UnpairedBatch {
         check_len(objective, "reference", &self.reference, n)?;
         if self.desirable.len() != n {
             let (field, got) = ("desirable", self.desirable.len());
-            return Err(ObjectiveError::LengthMismatch {
-                objective,
-                field,
-                expected: n,
-                got,
-            });
+            return Err(ObjectiveError::LengthMismatch { objective, field, expected: n, got });
         }
-        for (field, t) in [
-            ("policy_kl", &self.policy_kl),
-            ("reference_kl", &self.reference_kl),
-        ] {
+        for (field, t) in [("policy_kl", &self.policy_kl), ("reference_kl", &self.reference_kl)] {
             if let Some(t) = t {
                 check_len(objective, field, t, n)?;
             }
         }
         let l = self.policy.clone() - self.reference.clone().detach();
-        let mask = Tensor::<1, Bool>::from_data(
-            TensorData::new(self.desirable.clone(), [n]),
-            &self.policy.device(),
-        );
+        let mask = Tensor::<1, Bool>::from_data(TensorData::new(self.desirable.clone(), [n]), &self.policy.device());
         Ok((n, l, mask))
     }
 }
@@ -145,15 +125,7 @@ fn finish(
     z0: Option<f64>,
 ) -> Result<LossOutput, ObjectiveError> {
     let loss = per_example.clone().mean();
-    let stats = Tensor::cat(
-        vec![l.mul_scalar(beta).detach(), batch.policy.clone().detach()],
-        0,
-    );
+    let stats = Tensor::cat(vec![l.mul_scalar(beta).detach(), batch.policy.clone().detach()], 0);
     let (rewards, metrics) = metrics::unpaired(stats, &batch.desirable, z0)?;
-    Ok(LossOutput {
-        loss,
-        per_example,
-        rewards,
-        metrics,
-    })
+    Ok(LossOutput { loss, per_example, rewards, metrics })
 }

@@ -10,8 +10,8 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use super::task::{Task, TaskKind, task_key};
 use super::Plan;
+use super::task::{Task, TaskKind, task_key};
 use crate::grid::schema::{AgentSpec, Builder, PromptSource};
 use crate::grid::{Cell, Grid};
 
@@ -101,8 +101,13 @@ pub fn build(grid: &Grid) -> Plan {
             _ => unreachable!("prompts and sampling are planned whenever a builder needs them"),
         };
         let ds = b.add(&format!("dataset/{}", d.name), TaskKind::Dataset, params, labels.clone(), deps);
-        let reference =
-            b.add(&format!("reference/{}", d.name), TaskKind::ReferenceLogps, truncation.clone(), labels, vec![base, ds]);
+        let reference = b.add(
+            &format!("reference/{}", d.name),
+            TaskKind::ReferenceLogps,
+            truncation.clone(),
+            labels,
+            vec![base, ds],
+        );
         datasets.push((ds, reference));
     }
 

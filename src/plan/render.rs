@@ -30,7 +30,13 @@ pub fn table(plan: &Plan, cached: &[bool]) -> String {
         let _ = writeln!(out, "{:<16} {n:>6} {c:>7} {:>7}", k.name(), n - c);
     }
     let total_cached = cached.iter().filter(|c| **c).count();
-    let _ = writeln!(out, "{:<16} {:>6} {total_cached:>7} {:>7}", "total", plan.tasks.len(), plan.tasks.len() - total_cached);
+    let _ = writeln!(
+        out,
+        "{:<16} {:>6} {total_cached:>7} {:>7}",
+        "total",
+        plan.tasks.len(),
+        plan.tasks.len() - total_cached
+    );
     out
 }
 

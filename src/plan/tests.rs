@@ -69,7 +69,8 @@ fn keys_are_deterministic() {
 fn learning_rate_changes_training_keys_not_dataset_keys() {
     let a = plan(GRID);
     let b = plan(&GRID.replace("learning_rate = 1e-4", "learning_rate = 2e-4"));
-    for kind in [TaskKind::BaseModel, TaskKind::Prompts, TaskKind::Sample, TaskKind::Dataset, TaskKind::ReferenceLogps] {
+    for kind in [TaskKind::BaseModel, TaskKind::Prompts, TaskKind::Sample, TaskKind::Dataset, TaskKind::ReferenceLogps]
+    {
         assert_eq!(keys_of(&a, kind), keys_of(&b, kind), "{kind:?} keys changed");
     }
     assert!(keys_of(&a, TaskKind::Train).is_disjoint(&keys_of(&b, TaskKind::Train)));
@@ -81,7 +82,9 @@ fn learning_rate_changes_training_keys_not_dataset_keys() {
 #[test]
 fn adding_rows_adds_tasks_and_changes_no_existing_key() {
     let a = plan(GRID);
-    let more = format!("{GRID}\n[[dataset]]\nname = \"strong\"\nbuilder = \"stronger_preferred\"\n[[objective]]\nname = \"apo_down\"\nkind = \"apo_down\"\n");
+    let more = format!(
+        "{GRID}\n[[dataset]]\nname = \"strong\"\nbuilder = \"stronger_preferred\"\n[[objective]]\nname = \"apo_down\"\nkind = \"apo_down\"\n"
+    );
     let b = plan(&more);
     let (ka, kb) = (keys(&a), keys(&b));
     for (id, key) in &ka {

@@ -92,7 +92,11 @@ pub struct WinnerNumbers {
 impl WinnerNumbers {
     /// `model_fraction`, or recomputed from the counts where the manifest predates it.
     pub fn model_fraction(&self) -> f64 {
-        self.model_fraction.unwrap_or(if self.compared == 0 { 0.0 } else { self.model_better as f64 / self.compared as f64 })
+        self.model_fraction.unwrap_or(if self.compared == 0 {
+            0.0
+        } else {
+            self.model_better as f64 / self.compared as f64
+        })
     }
 }
 
@@ -205,7 +209,10 @@ pub fn collect(grid: &Grid, plan: &Plan, store: &Store) -> Collected {
     }
 
     for d in &grid.datasets {
-        let task = plan.tasks.iter().find(|t| t.kind == TaskKind::Dataset && label(t, "dataset").as_deref() == Some(d.name.as_str()));
+        let task = plan
+            .tasks
+            .iter()
+            .find(|t| t.kind == TaskKind::Dataset && label(t, "dataset").as_deref() == Some(d.name.as_str()));
         let manifest = task
             .filter(|t| store.is_done(&t.key))
             .and_then(|t| read::<DatasetNumbers>(&store.artifact_dir(&t.key).join("manifest.json"), &mut c.warnings));
@@ -233,7 +240,9 @@ pub fn collect(grid: &Grid, plan: &Plan, store: &Store) -> Collected {
     }
 
     for t in plan.tasks.iter().filter(|t| t.kind == TaskKind::Eval && store.is_done(&t.key)) {
-        let Some(result) = read::<EvalResult>(&store.artifact_dir(&t.key).join("eval.json"), &mut c.warnings) else { continue };
+        let Some(result) = read::<EvalResult>(&store.artifact_dir(&t.key).join("eval.json"), &mut c.warnings) else {
+            continue;
+        };
         let point = EvalPoint::from(&result);
         match (label(t, "dataset"), label(t, "objective")) {
             (Some(ds), Some(obj)) => {
@@ -330,7 +339,10 @@ mod tests {
         let n: DatasetNumbers = serde_json::from_value(serde_json::to_value(&m).unwrap()).unwrap();
         assert_eq!(n.builder, "clair");
         assert_eq!((n.train, n.heldout), (2, 1));
-        assert_eq!(n.filters, FilterNumbers { considered: 10, format: 1, empty: 2, identical: 3, length_ratio: 1, kept: 3 });
+        assert_eq!(
+            n.filters,
+            FilterNumbers { considered: 10, format: 1, empty: 2, identical: 3, length_ratio: 1, kept: 3 }
+        );
         assert_eq!(n.contrast, ContrastNumbers { pairs: 3, mean_jaccard: 40.0, mean_levenshtein: 12.5 });
         let w = n.winner_vs_model.unwrap();
         assert_eq!((w.compared, w.winner_better, w.model_better, w.fraction), (4, 3, 1, 0.75));

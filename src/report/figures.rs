@@ -75,7 +75,11 @@ pub fn file_part(name: &str) -> String {
 }
 
 /// Mean over seeds per epoch of `f`, for the runs of one (dataset, objective).
-fn per_epoch(runs: &[&RunData], epoch0: Option<&dyn Fn(&RunData) -> Option<f64>>, f: &dyn Fn(&EvalPoint) -> Option<f64>) -> Vec<(f64, f64)> {
+fn per_epoch(
+    runs: &[&RunData],
+    epoch0: Option<&dyn Fn(&RunData) -> Option<f64>>,
+    f: &dyn Fn(&EvalPoint) -> Option<f64>,
+) -> Vec<(f64, f64)> {
     let mut sums: BTreeMap<usize, (f64, usize)> = BTreeMap::new();
     for run in runs {
         if run.evals.is_empty() {
@@ -118,7 +122,11 @@ pub fn figures(c: &Collected) -> Vec<Figure> {
         let (mut logps, mut rewards) = (Vec::new(), Vec::new());
         let fig4: Vec<_> = mine.iter().filter(|(_, _, kind, _)| FIGURE4_KINDS.contains(&kind.as_str())).collect();
         for (i, (_, objective, _, runs)) in fig4.iter().enumerate() {
-            let add = |panel: &mut Vec<Series>, which: &str, dashed: bool, at0: &dyn Fn(&RunData) -> Option<f64>, pick: &dyn Fn(&HeldoutPoint) -> f64| {
+            let add = |panel: &mut Vec<Series>,
+                       which: &str,
+                       dashed: bool,
+                       at0: &dyn Fn(&RunData) -> Option<f64>,
+                       pick: &dyn Fn(&HeldoutPoint) -> f64| {
                 let points = per_epoch(runs, Some(at0), &|e| e.heldout.as_ref().map(pick));
                 if points.iter().any(|(e, _)| *e >= 1.0) {
                     panel.push(Series { label: format!("{objective} {which}"), color: Some(i), dashed, points });
@@ -133,8 +141,16 @@ pub fn figures(c: &Collected) -> Vec<Figure> {
             figures.push(Figure {
                 name: format!("figure4_{}", file_part(&d.name)),
                 panels: vec![
-                    Panel { title: format!("{}: held-out log-likelihood", d.name), y_label: "mean log p(y|x)".into(), series: logps },
-                    Panel { title: format!("{}: held-out reward", d.name), y_label: "mean reward".into(), series: rewards },
+                    Panel {
+                        title: format!("{}: held-out log-likelihood", d.name),
+                        y_label: "mean log p(y|x)".into(),
+                        series: logps,
+                    },
+                    Panel {
+                        title: format!("{}: held-out reward", d.name),
+                        y_label: "mean reward".into(),
+                        series: rewards,
+                    },
                 ],
             });
         }
@@ -150,12 +166,21 @@ pub fn figures(c: &Collected) -> Vec<Figure> {
         }
         if let (false, Some(b)) = (scores.is_empty(), base) {
             let last = scores.iter().flat_map(|s| s.points.iter().map(|p| p.0)).fold(1.0, f64::max);
-            scores.push(Series { label: "base model".into(), color: None, dashed: true, points: vec![(0.0, b), (last, b)] });
+            scores.push(Series {
+                label: "base model".into(),
+                color: None,
+                dashed: true,
+                points: vec![(0.0, b), (last, b)],
+            });
         }
         if !scores.is_empty() {
             figures.push(Figure {
                 name: format!("scores_{}", file_part(&d.name)),
-                panels: vec![Panel { title: format!("{}: benchmark score", d.name), y_label: "score %".into(), series: scores }],
+                panels: vec![Panel {
+                    title: format!("{}: benchmark score", d.name),
+                    y_label: "score %".into(),
+                    series: scores,
+                }],
             });
         }
     }
@@ -212,7 +237,8 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, fig: &Figure) -> Draw
 
 fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, panel: &Panel) -> DrawResult<DB> {
     let xs = panel.series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
-    let ys: Vec<f64> = panel.series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).filter(|y| y.is_finite()).collect();
+    let ys: Vec<f64> =
+        panel.series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).filter(|y| y.is_finite()).collect();
     let x_max = xs.fold(1.0f64, f64::max);
     let (mut y0, mut y1) = ys.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| (a.min(*y), b.max(*y)));
     if !y0.is_finite() {
@@ -289,7 +315,9 @@ fn legend_corner(panel: &Panel, x_max: f64, (y0, y1): (f64, f64)) -> SeriesLabel
         (SeriesLabelPosition::UpperRight, (1.0 - w, 1.0 - h)),
         (SeriesLabelPosition::UpperLeft, (0.0, 1.0 - h)),
     ];
-    let covered = |(cx, cy): (f64, f64)| samples.iter().filter(|(x, y)| *x >= cx && *x <= cx + w && *y >= cy && *y <= cy + h).count();
+    let covered = |(cx, cy): (f64, f64)| {
+        samples.iter().filter(|(x, y)| *x >= cx && *x <= cx + w && *y >= cy && *y <= cy + h).count()
+    };
     let mut best = 0;
     for i in 1..corners.len() {
         if covered(corners[i].1) < covered(corners[best].1) {
@@ -308,7 +336,13 @@ mod tests {
     fn heldout(run: &mut RunData) {
         for (i, e) in run.evals.iter_mut().enumerate() {
             let k = i as f64 + 1.0;
-            e.heldout = Some(HeldoutPoint { pairs: 5, chosen_logps: -100.0 + k, rejected_logps: -120.0 - k, chosen_reward: 0.1 * k, rejected_reward: -0.2 * k });
+            e.heldout = Some(HeldoutPoint {
+                pairs: 5,
+                chosen_logps: -100.0 + k,
+                rejected_logps: -120.0 - k,
+                chosen_reward: 0.1 * k,
+                rejected_reward: -0.2 * k,
+            });
         }
         run.reference_heldout = Some((-100.0, -120.0));
     }
@@ -320,7 +354,10 @@ mod tests {
         heldout(&mut a);
         heldout(&mut s);
         let mut c = collected(vec![0], vec![a, s, run("offp", "dpo", 0, &[])]);
-        c.datasets = vec![DatasetInfo { name: "clair".into(), manifest: None }, DatasetInfo { name: "offp".into(), manifest: None }];
+        c.datasets = vec![
+            DatasetInfo { name: "clair".into(), manifest: None },
+            DatasetInfo { name: "offp".into(), manifest: None },
+        ];
         let figs = figures(&c);
         let names: Vec<&str> = figs.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["figure4_clair", "scores_clair"]);
@@ -351,8 +388,18 @@ mod tests {
                 title: "clair: test".into(),
                 y_label: "score %".into(),
                 series: vec![
-                    Series { label: "dpo".into(), color: Some(0), dashed: false, points: vec![(0.0, 40.0), (1.0, 43.0)] },
-                    Series { label: "apo_zero".into(), color: None, dashed: true, points: vec![(0.0, 40.0), (1.0, 38.0)] },
+                    Series {
+                        label: "dpo".into(),
+                        color: Some(0),
+                        dashed: false,
+                        points: vec![(0.0, 40.0), (1.0, 43.0)],
+                    },
+                    Series {
+                        label: "apo_zero".into(),
+                        color: None,
+                        dashed: true,
+                        points: vec![(0.0, 40.0), (1.0, 38.0)],
+                    },
                 ],
             }],
         };
@@ -360,7 +407,8 @@ mod tests {
         assert!(r.svg.starts_with("<svg") && r.svg.contains("clair: test") && r.svg.contains("apo_zero"));
         assert_eq!(&r.png[1..4], b"PNG");
         // A flat series (one value) still renders.
-        let flat = Figure { name: "f".into(), panels: vec![Panel { title: "x".into(), y_label: "y".into(), series: vec![] }] };
+        let flat =
+            Figure { name: "f".into(), panels: vec![Panel { title: "x".into(), y_label: "y".into(), series: vec![] }] };
         assert!(render(&flat).is_ok());
     }
 }

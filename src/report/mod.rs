@@ -135,7 +135,8 @@ pub fn write_files(dir: &Path, files: &[ReportFile]) -> Result<(), ReportError> 
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|source| ReportError::Io { path: parent.to_path_buf(), source })?;
         }
-        crate::store::atomic::write(&path, &f.bytes).map_err(|source| ReportError::Io { path: path.clone(), source })?;
+        crate::store::atomic::write(&path, &f.bytes)
+            .map_err(|source| ReportError::Io { path: path.clone(), source })?;
     }
     Ok(())
 }
@@ -157,7 +158,19 @@ mod tests {
         c.datasets = vec![DatasetInfo { name: "clair".into(), manifest: None }];
         let files = render_all(&c).unwrap();
         let names: Vec<String> = files.iter().map(|f| f.path.display().to_string()).collect();
-        for want in ["table1.md", "table1.csv", "table1.tex", "table2.md", "table2.csv", "table2.tex", "table4.csv", "table5.md", "epochs.csv", "steps.csv", "report.md"] {
+        for want in [
+            "table1.md",
+            "table1.csv",
+            "table1.tex",
+            "table2.md",
+            "table2.csv",
+            "table2.tex",
+            "table4.csv",
+            "table5.md",
+            "epochs.csv",
+            "steps.csv",
+            "report.md",
+        ] {
             assert!(names.iter().any(|n| n == want), "{want} missing from {names:?}");
         }
         // Nothing at all: still every table file.
@@ -173,7 +186,11 @@ mod tests {
         write_files(dir.path(), &files).unwrap();
         assert_eq!(std::fs::read_to_string(dir.path().join("figures/a.svg")).unwrap(), "<svg/>");
         assert_eq!(std::fs::read_to_string(dir.path().join("t.md")).unwrap(), "x");
-        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().ends_with(".tmp")).collect();
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
         assert!(left.is_empty());
     }
 }

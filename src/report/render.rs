@@ -176,7 +176,10 @@ mod tests {
             notes: vec!["Base 40.00%.".into()],
             header: vec!["Dataset".into(), "Max".into()],
             align: vec![Align::Left, Align::Right],
-            rows: vec![vec![Cell::new("clair_x"), Cell::bold("+3.00 ± 0.50", true)], vec![Cell::new("b"), Cell::new("-1.00")]],
+            rows: vec![
+                vec![Cell::new("clair_x"), Cell::bold("+3.00 ± 0.50", true)],
+                vec![Cell::new("b"), Cell::new("-1.00")],
+            ],
             label: "tab:t".into(),
         }
     }
@@ -204,8 +207,13 @@ mod tests {
 
     #[test]
     fn csv_quotes_and_numbers_format() {
-        let text = csv_text(&["a".into(), "b".into()], &[vec!["x,y".into(), raw(0.5)], vec!["z".into(), raw(f64::NAN)]]).unwrap();
+        let text =
+            csv_text(&["a".into(), "b".into()], &[vec!["x,y".into(), raw(0.5)], vec!["z".into(), raw(f64::NAN)]])
+                .unwrap();
         assert_eq!(text, "a,b\n\"x,y\",0.5\nz,\n");
-        assert_eq!((signed(3.0, 2), signed(-1.0, 1), signed(f64::NAN, 2)), ("+3.00".into(), "-1.0".into(), MISSING.to_string()));
+        assert_eq!(
+            (signed(3.0, 2), signed(-1.0, 1), signed(f64::NAN, 2)),
+            ("+3.00".into(), "-1.0".into(), MISSING.to_string())
+        );
     }
 }

@@ -137,7 +137,14 @@ mod tests {
                 builder: "clair".into(),
                 train: 90,
                 heldout: 10,
-                filters: FilterNumbers { considered: 120, format: 5, empty: 1, identical: 12, length_ratio: 2, kept: 100 },
+                filters: FilterNumbers {
+                    considered: 120,
+                    format: 5,
+                    empty: 1,
+                    identical: 12,
+                    length_ratio: 2,
+                    kept: 100,
+                },
                 contrast: ContrastNumbers { pairs: 100, mean_jaccard: jaccard, mean_levenshtein: 1108.04 },
                 winner_vs_model: Some(WinnerNumbers {
                     compared: 100,

@@ -116,10 +116,20 @@ pub fn number_cells(row: &Row, several: bool) -> Vec<Cell> {
     match row.aggregate {
         None => {
             let done = row.runs.iter().map(|r| r.evals.iter().filter(|e| e.epoch >= 1).count()).max().unwrap_or(0);
-            vec![Cell::new(MISSING), Cell::new(MISSING), Cell::new(MISSING), Cell::new(MISSING), Cell::new(format!("{done}/{planned}"))]
+            vec![
+                Cell::new(MISSING),
+                Cell::new(MISSING),
+                Cell::new(MISSING),
+                Cell::new(MISSING),
+                Cell::new(format!("{done}/{planned}")),
+            ]
         }
         Some(a) => {
-            let mean = format!("{} ({})", spread(a.mean, several, &|x| signed(x, 2)), spread(a.std, several, &|x| fixed(x, 2)));
+            let mean = format!(
+                "{} ({})",
+                spread(a.mean, several, &|x| signed(x, 2)),
+                spread(a.std, several, &|x| fixed(x, 2))
+            );
             let best_epoch = if several { fixed(a.best_epoch.mean, 1) } else { format!("{}", a.best_epoch.mean) };
             let epochs = if a.epochs >= planned { planned.to_string() } else { format!("{}/{planned}", a.epochs) };
             vec![
@@ -171,7 +181,9 @@ pub fn table(imp: &Improvement) -> Table {
         name: "Table 2".into(),
         title: "Improvement over the base model on the benchmark, per dataset and objective.".into(),
         notes: notes(imp),
-        header: ["Dataset", "Objective", "Max", "Mean (std)", "Length", "Best epoch", "Epochs"].map(String::from).to_vec(),
+        header: ["Dataset", "Objective", "Max", "Mean (std)", "Length", "Best epoch", "Epochs"]
+            .map(String::from)
+            .to_vec(),
         align: vec![L, L, R, R, R, R, R],
         rows,
         label: "tab:improvement".into(),
@@ -184,7 +196,10 @@ pub fn csv_rows(imp: &Improvement, rows: &[Row]) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     for r in rows {
         let head = |seed: String, epochs: usize, best: bool| {
-            (vec![r.dataset.clone(), r.objective.clone()], vec![seed, epochs.to_string(), r.kind.clone(), best.to_string(), base.clone()])
+            (
+                vec![r.dataset.clone(), r.objective.clone()],
+                vec![seed, epochs.to_string(), r.kind.clone(), best.to_string(), base.clone()],
+            )
         };
         for (seed, s) in &r.per_seed {
             let (a, b) = head(seed.to_string(), s.epochs, r.best);
@@ -195,7 +210,8 @@ pub fn csv_rows(imp: &Improvement, rows: &[Row]) -> Vec<Vec<String>> {
             && let Some(g) = r.aggregate
         {
             let (a, b) = head("mean".into(), g.epochs, r.best);
-            let nums = vec![raw(g.max.mean), raw(g.mean.mean), raw(g.std.mean), raw(g.length.mean), raw(g.best_epoch.mean)];
+            let nums =
+                vec![raw(g.max.mean), raw(g.mean.mean), raw(g.std.mean), raw(g.length.mean), raw(g.best_epoch.mean)];
             let sds = vec![raw(g.max.sd), raw(g.mean.sd), raw(g.std.sd), raw(g.length.sd)];
             out.push([a, nums, b, sds].concat());
         }
@@ -229,7 +245,14 @@ pub(crate) mod tests {
     }
 
     pub fn collected(seeds: Vec<u64>, runs: Vec<RunData>) -> Collected {
-        Collected { grid: "t".into(), seeds, base: Some(point(0, 40.0, 100.0)), datasets: vec![], runs, warnings: vec![] }
+        Collected {
+            grid: "t".into(),
+            seeds,
+            base: Some(point(0, 40.0, 100.0)),
+            datasets: vec![],
+            runs,
+            warnings: vec![],
+        }
     }
 
     #[test]
@@ -245,7 +268,8 @@ pub(crate) mod tests {
         );
         let imp = improvement(&c);
         assert_eq!(imp.rows.len(), 4);
-        let best: Vec<(&str, &str)> = imp.rows.iter().filter(|r| r.best).map(|r| (r.dataset.as_str(), r.objective.as_str())).collect();
+        let best: Vec<(&str, &str)> =
+            imp.rows.iter().filter(|r| r.best).map(|r| (r.dataset.as_str(), r.objective.as_str())).collect();
         assert_eq!(best, [("clair", "apo_zero"), ("offp", "dpo")]);
         let md = table(&imp).markdown();
         // clair/dpo: max +3, mean +1, population std sqrt(8/3) = 1.63, best epoch 2 (length 101 - 100).
@@ -261,13 +285,18 @@ pub(crate) mod tests {
         assert!(md.lines().any(|l| l.starts_with("| offp    | apo_zero") && l.contains("0/3")));
         let text = csv(&imp).unwrap();
         assert_eq!(text.lines().count(), 4);
-        assert!(text.lines().next().unwrap().starts_with("dataset,objective,max,mean,std,length,best_epoch,seed,epochs,"));
+        assert!(
+            text.lines().next().unwrap().starts_with("dataset,objective,max,mean,std,length,best_epoch,seed,epochs,")
+        );
         assert!(text.contains("\nclair,apo_zero,5,"));
     }
 
     #[test]
     fn several_seeds_give_mean_and_spread_and_keep_per_seed_rows() {
-        let c = collected(vec![1, 2], vec![run("clair", "dpo", 1, &[41.0, 43.0, 39.0]), run("clair", "dpo", 2, &[45.0, 42.0, 44.0])]);
+        let c = collected(
+            vec![1, 2],
+            vec![run("clair", "dpo", 1, &[41.0, 43.0, 39.0]), run("clair", "dpo", 2, &[45.0, 42.0, 44.0])],
+        );
         let imp = improvement(&c);
         let a = imp.rows[0].aggregate.unwrap();
         // Max 3 and 5: mean 4, sample std sqrt(2) = 1.41. Means 1 and 3.67.

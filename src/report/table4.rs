@@ -117,7 +117,14 @@ pub fn csv(imp: &Improvement) -> Result<String, csv::Error> {
     header.extend(families.iter().cloned());
     let mut rows = Vec::new();
     let row = |l: &Line, seed: String, epoch: String, f: &dyn Fn(&dyn Fn(&EvalPoint) -> Option<f64>) -> f64| {
-        let mut r = vec![l.dataset.clone(), l.objective.clone(), seed, epoch, raw(f(&|e| Some(e.score))), raw(f(&|e| Some(e.mean_length)))];
+        let mut r = vec![
+            l.dataset.clone(),
+            l.objective.clone(),
+            seed,
+            epoch,
+            raw(f(&|e| Some(e.score))),
+            raw(f(&|e| Some(e.mean_length))),
+        ];
         r.extend(families.iter().map(|fam| raw(f(&|e| family_score(e, fam)))));
         r
     };
@@ -141,7 +148,10 @@ mod tests {
 
     #[test]
     fn base_and_the_best_cell_at_its_best_checkpoint() {
-        let c = collected(vec![0], vec![run("clair", "dpo", 0, &[41.0, 43.0, 39.0]), run("clair", "sft", 0, &[40.0, 40.5, 41.0])]);
+        let c = collected(
+            vec![0],
+            vec![run("clair", "dpo", 0, &[41.0, 43.0, 39.0]), run("clair", "sft", 0, &[40.0, 40.5, 41.0])],
+        );
         let imp = improvement(&c);
         let md = table(&imp).markdown();
         assert!(md.contains("| base model (epoch 0)  |"), "{md}");
@@ -156,7 +166,8 @@ mod tests {
 
     #[test]
     fn several_seeds_average_their_own_best_checkpoints() {
-        let c = collected(vec![1, 2], vec![run("clair", "dpo", 1, &[41.0, 43.0]), run("clair", "dpo", 2, &[46.0, 42.0])]);
+        let c =
+            collected(vec![1, 2], vec![run("clair", "dpo", 1, &[41.0, 43.0]), run("clair", "dpo", 2, &[46.0, 42.0])]);
         let imp = improvement(&c);
         let md = table(&imp).markdown();
         assert!(md.lines().any(|l| l.starts_with("| clair x dpo (epochs 2, 1)") && l.contains("44.5")), "{md}");

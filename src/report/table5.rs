@@ -90,7 +90,10 @@ mod tests {
         let imp = improvement(&c);
         assert!(applies(&imp));
         let md = table(&imp).markdown();
-        assert!(md.lines().any(|l| l.starts_with("| clair   | kto") && l.contains("+2.00") && l.contains("1h 02m 03s")), "{md}");
+        assert!(
+            md.lines().any(|l| l.starts_with("| clair   | kto") && l.contains("+2.00") && l.contains("1h 02m 03s")),
+            "{md}"
+        );
         assert!(!md.contains("| dpo"));
         let text = csv(&imp).unwrap();
         assert!(text.lines().next().unwrap().ends_with(",seconds"));

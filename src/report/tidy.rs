@@ -117,7 +117,13 @@ mod tests {
     fn epochs_csv_is_tidy_and_starts_each_run_at_the_base_model() {
         let mut r = run("clair", "apo_zero", 0, &[41.0]);
         r.reference_heldout = Some((-150.0, -100.0));
-        r.evals[0].heldout = Some(HeldoutPoint { pairs: 20, chosen_logps: -140.0, rejected_logps: -120.0, chosen_reward: 1.0, rejected_reward: -2.0 });
+        r.evals[0].heldout = Some(HeldoutPoint {
+            pairs: 20,
+            chosen_logps: -140.0,
+            rejected_logps: -120.0,
+            chosen_reward: 1.0,
+            rejected_reward: -2.0,
+        });
         let text = epochs_csv(&collected(vec![0], vec![r, run("clair", "dpo", 0, &[])])).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "dataset,objective,seed,epoch,metric,value");

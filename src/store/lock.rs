@@ -47,9 +47,5 @@ impl Drop for StoreLock {
 
 fn pid_alive(pid: u32) -> bool {
     // Linux: a live process has /proc/<pid>. Elsewhere assume alive (refuse rather than corrupt).
-    if cfg!(target_os = "linux") {
-        Path::new(&format!("/proc/{pid}")).exists()
-    } else {
-        true
-    }
+    if cfg!(target_os = "linux") { Path::new(&format!("/proc/{pid}")).exists() } else { true }
 }

@@ -56,9 +56,23 @@ impl<'a> AgentFactory<'a> {
     }
 
     /// An API agent as a generator for `role` (`greedy_temperature`: see [`ApiGenerator`]).
-    pub fn api(&mut self, role: &str, spec: &AgentSpec, greedy_temperature: Option<f64>) -> anyhow::Result<ApiGenerator> {
-        let AgentSpec::Api { base_url, model, api_key_env, temperature, max_tokens, timeout_s, concurrency, max_retries, backoff_ms } =
-            spec
+    pub fn api(
+        &mut self,
+        role: &str,
+        spec: &AgentSpec,
+        greedy_temperature: Option<f64>,
+    ) -> anyhow::Result<ApiGenerator> {
+        let AgentSpec::Api {
+            base_url,
+            model,
+            api_key_env,
+            temperature,
+            max_tokens,
+            timeout_s,
+            concurrency,
+            max_retries,
+            backoff_ms,
+        } = spec
         else {
             bail!("agents.{role}: not an API agent");
         };
@@ -69,7 +83,11 @@ impl<'a> AgentFactory<'a> {
             key,
             timeout: Duration::from_secs(*timeout_s),
             concurrency: *concurrency,
-            retry: RetryPolicy { max_retries: *max_retries, base: Duration::from_millis(*backoff_ms), ..RetryPolicy::default() },
+            retry: RetryPolicy {
+                max_retries: *max_retries,
+                base: Duration::from_millis(*backoff_ms),
+                ..RetryPolicy::default()
+            },
             cache_dir: Some(self.ctx.store.root().join(CACHE_DIR)),
         };
         let cache = settings.cache_dir.clone().unwrap_or_default();
@@ -111,8 +129,12 @@ impl<'a> AgentFactory<'a> {
         let template = self.template(Role::Reviser, a.reviser_template.as_deref());
         let reviser = match &a.reviser {
             AgentSpec::Oracle => return Ok(Box::new(OracleReviser)),
-            spec @ AgentSpec::Api { .. } => PromptedReviser::new(Box::new(self.api("reviser", spec, None)?) as Box<dyn Generator>, template?),
-            AgentSpec::Model { spec } => PromptedReviser::new(Box::new(self.model(spec)?) as Box<dyn Generator>, template?),
+            spec @ AgentSpec::Api { .. } => {
+                PromptedReviser::new(Box::new(self.api("reviser", spec, None)?) as Box<dyn Generator>, template?)
+            }
+            AgentSpec::Model { spec } => {
+                PromptedReviser::new(Box::new(self.model(spec)?) as Box<dyn Generator>, template?)
+            }
             AgentSpec::File { .. } => bail!("agents.reviser: `kind = \"file\"` cannot revise"),
         };
         self.rejections.push(("reviser".into(), reviser.rejections.clone()));
@@ -125,8 +147,12 @@ impl<'a> AgentFactory<'a> {
         let template = self.template(Role::Judge, a.judge_template.as_deref());
         let judge = match &a.judge {
             AgentSpec::Oracle => return Ok(Box::new(OracleJudge { seed })),
-            spec @ AgentSpec::Api { .. } => PromptedJudge::new(Box::new(self.api("judge", spec, None)?) as Box<dyn Generator>, template?),
-            AgentSpec::Model { spec } => PromptedJudge::new(Box::new(self.model(spec)?) as Box<dyn Generator>, template?),
+            spec @ AgentSpec::Api { .. } => {
+                PromptedJudge::new(Box::new(self.api("judge", spec, None)?) as Box<dyn Generator>, template?)
+            }
+            AgentSpec::Model { spec } => {
+                PromptedJudge::new(Box::new(self.model(spec)?) as Box<dyn Generator>, template?)
+            }
             AgentSpec::File { .. } => bail!("agents.judge: `kind = \"file\"` cannot judge"),
         };
         self.rejections.push(("judge".into(), judge.rejections.clone()));
@@ -159,6 +185,9 @@ impl<'a> AgentFactory<'a> {
 
     /// One line per API role for the run's log.
     pub fn summary_lines(&self) -> Vec<String> {
-        self.services.iter().map(|(role, s)| format!("{role} ({}): {}", s.settings().model, s.stats.summary().line())).collect()
+        self.services
+            .iter()
+            .map(|(role, s)| format!("{role} ({}): {}", s.settings().model, s.stats.summary().line()))
+            .collect()
     }
 }

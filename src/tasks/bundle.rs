@@ -55,7 +55,8 @@ fn load_spec(spec: &str) -> anyhow::Result<LoadedModel> {
 /// Loads a checkpoint folder of the base model's kind.
 pub fn load(spec: &str, dir: &Path, device: &Device) -> anyhow::Result<Bundle> {
     let (tokenizer, format) = text_side(spec)?;
-    let model = checkpoint::load(dir, device).with_context(|| format!("loading the model checkpoint {}", dir.display()))?.model;
+    let model =
+        checkpoint::load(dir, device).with_context(|| format!("loading the model checkpoint {}", dir.display()))?.model;
     Ok(Bundle { model, tokenizer, format })
 }
 

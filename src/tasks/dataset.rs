@@ -24,7 +24,7 @@ use super::prompts::COMPLETIONS;
 use crate::agents::file;
 use crate::agents::replay::{Replay, SampleSet};
 use crate::data::agents::Generator;
-use crate::data::builders::{self, BuildOptions, Built, BuilderKind};
+use crate::data::builders::{self, BuildOptions, BuilderKind, Built};
 use crate::data::dataset::{Dataset, write_dir};
 use crate::data::filters::{FilterConfig, FilterCounts};
 use crate::data::triple::read_jsonl;
@@ -40,7 +40,8 @@ pub const COMPARISONS: usize = 200;
 
 pub fn run(grid: &Grid, task: &Task, ctx: &TaskContext) -> anyhow::Result<Value> {
     let name = label(task, "dataset")?;
-    let entry = grid.datasets.iter().find(|d| d.name == name).with_context(|| format!("no dataset `{name}` in the grid"))?;
+    let entry =
+        grid.datasets.iter().find(|d| d.name == name).with_context(|| format!("no dataset `{name}` in the grid"))?;
     let seed = task.params["common"]["seed"].as_u64().unwrap_or(0);
     let heldout = grid.eval.heldout_pairs;
     let mut api = None;
@@ -121,7 +122,8 @@ fn off_policy(
     if let AgentSpec::File { .. } = grid.agents.off_policy {
         let path = ctx.parent(TaskKind::Prompts)?.join(COMPLETIONS);
         let completions: Vec<Vec<String>> = read_json(&path)?;
-        let mut members = file::pool(prompts, Arc::new(completions)).map_err(|m| anyhow::anyhow!("{}: {m}", path.display()))?;
+        let mut members =
+            file::pool(prompts, Arc::new(completions)).map_err(|m| anyhow::anyhow!("{}: {m}", path.display()))?;
         let mut pool: Vec<&mut dyn Generator> = members.iter_mut().map(|m| m as &mut dyn Generator).collect();
         return Ok(builders::judge_off_policy(prompts, &mut pool, judge, opts)?);
     }

@@ -74,11 +74,19 @@ fn heldout(grid: &Grid, task: &Task, ctx: &TaskContext, model: &Bundle) -> anyho
     let triples = read_jsonl(&ctx.parent(TaskKind::Dataset)?.join("heldout.jsonl"))?;
     let reference: ReferenceLogps = read_json(&ctx.parent(TaskKind::ReferenceLogps)?.join("reference.json"))?;
     let beta = objective_of(grid_objective(grid, task)?)?.beta();
-    let truncation = Truncation { max_prompt_tokens: grid.train.max_prompt_tokens, max_response_tokens: grid.train.max_response_tokens };
+    let truncation = Truncation {
+        max_prompt_tokens: grid.train.max_prompt_tokens,
+        max_response_tokens: grid.train.max_response_tokens,
+    };
     let logps = score_pairs(model, &triples, truncation, &|m| ctx.progress.set(format!("held-out: {m}")))?;
     let n = logps.len().max(1) as f64;
     let mean = |f: &dyn Fn(usize) -> f64| (0..logps.len()).map(f).sum::<f64>() / n;
-    anyhow::ensure!(reference.heldout.len() == logps.len(), "reference covers {} held-out pairs, the dataset {}", reference.heldout.len(), logps.len());
+    anyhow::ensure!(
+        reference.heldout.len() == logps.len(),
+        "reference covers {} held-out pairs, the dataset {}",
+        reference.heldout.len(),
+        logps.len()
+    );
     Ok(Heldout {
         pairs: logps.len(),
         chosen_logps: mean(&|i| logps[i][0] as f64),
@@ -87,4 +95,3 @@ fn heldout(grid: &Grid, task: &Task, ctx: &TaskContext, model: &Bundle) -> anyho
         rejected_reward: mean(&|i| beta * (logps[i][1] - reference.heldout[i][1]) as f64),
     })
 }
-

@@ -2,9 +2,9 @@
 //! floors (world, data, model, objective, train). One file per kind; this file dispatches and
 //! holds what they share.
 
+mod agents;
 mod base_model;
 mod bundle;
-mod agents;
 mod dataset;
 pub mod eval;
 mod io;

@@ -32,7 +32,8 @@ pub fn run(grid: &Grid, task: &Task, ctx: &TaskContext) -> anyhow::Result<Value>
                     bail!("{path}:{}: expected a string field `{}`", i + 1, p.field);
                 };
                 if let Some(field) = completions_field {
-                    let c = completions_of(&v[field]).map_err(|m| anyhow::anyhow!("{path}:{}: field `{field}`: {m}", i + 1))?;
+                    let c = completions_of(&v[field])
+                        .map_err(|m| anyhow::anyhow!("{path}:{}: field `{field}`: {m}", i + 1))?;
                     completions.push(c);
                 }
                 prompts.push(s.to_string());

@@ -71,4 +71,3 @@ pub fn score_pairs(
     }
     Ok(out)
 }
-

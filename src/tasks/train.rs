@@ -42,7 +42,12 @@ pub fn run(grid: &Grid, task: &Task, ctx: &TaskContext) -> anyhow::Result<Value>
         Ok(dir) => read_json::<ReferenceLogps>(&dir.join("reference.json"))?.train,
         Err(_) => vec![[0.0, 0.0]; triples.len()],
     };
-    anyhow::ensure!(reference.len() == triples.len(), "reference log-probs cover {} pairs, the dataset {}", reference.len(), triples.len());
+    anyhow::ensure!(
+        reference.len() == triples.len(),
+        "reference log-probs cover {} pairs, the dataset {}",
+        reference.len(),
+        triples.len()
+    );
     let pairs: Vec<TokenPair> = triples
         .iter()
         .zip(&reference)

@@ -24,4 +24,3 @@ pub fn grad_norm<M: Module>(module: &M, grads: &GradientsParams) -> f64 {
     module.visit(&mut v);
     v.sum.sqrt()
 }
-

@@ -4,8 +4,8 @@
 
 pub mod grad_norm;
 pub mod optimizer;
-pub mod pretrain;
 pub mod pairs;
+pub mod pretrain;
 pub mod run;
 pub mod schedule;
 

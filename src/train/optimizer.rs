@@ -17,11 +17,8 @@ pub fn build(kind: OptimizerKind) -> ModuleOptimizer {
         OptimizerKind::RmsProp => {
             RmsPropConfig::new().with_alpha(0.99).with_epsilon(1e-8).with_momentum(0.0).with_centered(false).init()
         }
-        OptimizerKind::AdamW => AdamWConfig::new()
-            .with_beta_1(0.9)
-            .with_beta_2(0.999)
-            .with_epsilon(1e-8)
-            .with_weight_decay(0.01)
-            .init(),
+        OptimizerKind::AdamW => {
+            AdamWConfig::new().with_beta_1(0.9).with_beta_2(0.999).with_epsilon(1e-8).with_weight_decay(0.01).init()
+        }
     }
 }

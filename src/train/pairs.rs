@@ -58,8 +58,7 @@ pub fn micro_batch(
         let rejected = policy_logps.sum.narrow(0, m, m);
         let chosen_tokens = policy_logps.counts[..m].to_vec();
         Batch::Paired(
-            PairedBatch::new(chosen, rejected, reference_chosen, reference_rejected)
-                .with_chosen_tokens(chosen_tokens),
+            PairedBatch::new(chosen, rejected, reference_chosen, reference_rejected).with_chosen_tokens(chosen_tokens),
         )
     } else {
         let reference_logps = Tensor::cat(vec![reference_chosen, reference_rejected], 0);

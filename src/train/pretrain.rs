@@ -7,10 +7,10 @@ use std::time::Instant;
 use anyhow::bail;
 use burn::module::Module;
 use burn::optim::{GradientsAccumulator, GradientsParams};
-use rayon::prelude::*;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 
 use super::optimizer::{OptimizerKind, build};
 use super::schedule::Schedule;
@@ -87,7 +87,8 @@ fn sharded_step(
     let scale = -1.0 / tokens.max(1) as f64;
     let device = model.device();
     let shard = |ids: &[usize], model: Llama| -> anyhow::Result<(f64, GradientsParams)> {
-        let rows: Vec<(&[u32], &[u32])> = ids.iter().map(|i| (examples[*i].0.as_slice(), examples[*i].1.as_slice())).collect();
+        let rows: Vec<(&[u32], &[u32])> =
+            ids.iter().map(|i| (examples[*i].0.as_slice(), examples[*i].1.as_slice())).collect();
         let batch = ScoreBatch::from_ids(&rows, spec.truncation, spec.pad_id)?;
         let loss = sequence_logps(&model, &batch).sum.sum().mul_scalar(scale);
         let value = f64::from(loss.clone().into_scalar::<f32>());
@@ -139,7 +140,8 @@ pub fn pretrain(
             // A short linear warm-up lets the tiny model take a large rate without blowing up
             // its first steps (it has only a few hundred updates to learn in).
             let warmup = (total / 20).max(1);
-            let lr = Schedule::Linear.rate(spec.learning_rate, update, total) * ((update + 1) as f64 / warmup as f64).min(1.0);
+            let lr = Schedule::Linear.rate(spec.learning_rate, update, total)
+                * ((update + 1) as f64 / warmup as f64).min(1.0);
             model = optimizer.step(lr, model, grads);
             update += 1;
             if update == snapshot_at {
@@ -204,7 +206,8 @@ mod tests {
 
     #[test]
     fn bucketed_batches_cover_every_example_once_and_group_lengths() {
-        let examples: Vec<(Vec<u32>, Vec<u32>)> = (0..1000).map(|i| (vec![1; 1 + i % 37], vec![2; 1 + i % 11])).collect();
+        let examples: Vec<(Vec<u32>, Vec<u32>)> =
+            (0..1000).map(|i| (vec![1; 1 + i % 37], vec![2; 1 + i % 11])).collect();
         let batches = length_bucketed_batches(&examples, 16, 7);
         assert_eq!(batches.len(), 1000usize.div_ceil(16));
         let mut seen: Vec<usize> = batches.iter().flatten().copied().collect();

@@ -144,7 +144,11 @@ pub fn train(
                 let out = spec.objective.loss(&mb.batch)?;
                 let loss_value = host_scalar(&out.loss);
                 if !loss_value.is_finite() {
-                    bail!("non-finite loss ({loss_value}) at epoch {epoch}, step {} (update {})", step_in_epoch + 1, updates + 1);
+                    bail!(
+                        "non-finite loss ({loss_value}) at epoch {epoch}, step {} (update {})",
+                        step_in_epoch + 1,
+                        updates + 1
+                    );
                 }
                 let weight = micro_weight(spec, pairs, micro, batch);
                 sums.add(loss_value, &out.metrics, weight);
@@ -170,7 +174,12 @@ pub fn train(
         log.sync_data()?;
         seconds += clock.elapsed().as_secs_f64();
         let valid = policy.valid();
-        checkpoint::save(&epoch_dir(state, epoch), &valid, None, &serde_json::json!({ "epoch": epoch, "updates": updates }))?;
+        checkpoint::save(
+            &epoch_dir(state, epoch),
+            &valid,
+            None,
+            &serde_json::json!({ "epoch": epoch, "updates": updates }),
+        )?;
         let meta = serde_json::to_value(ResumeMeta { epoch, updates, seconds })?;
         checkpoint::save(&resume_dir, &policy, Some(&optimizer), &meta)?;
     }

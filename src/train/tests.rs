@@ -40,10 +40,8 @@ fn pairs(model: &Llama, n: usize) -> Vec<TokenPair> {
     let mut rng = ChaCha8Rng::seed_from_u64(11);
     let mut tokens = |len: usize| (0..len).map(|_| rng.random_range(3..40u32)).collect::<Vec<u32>>();
     let raw: Vec<(Vec<u32>, Vec<u32>, Vec<u32>)> = (0..n).map(|_| (tokens(5), tokens(6), tokens(6))).collect();
-    let rows: Vec<(Vec<u32>, Vec<u32>)> = raw
-        .iter()
-        .flat_map(|(p, c, r)| [(p.clone(), c.clone()), (p.clone(), r.clone())])
-        .collect();
+    let rows: Vec<(Vec<u32>, Vec<u32>)> =
+        raw.iter().flat_map(|(p, c, r)| [(p.clone(), c.clone()), (p.clone(), r.clone())]).collect();
     let logps = summed_logps(model, &ScoreBatch::from_ids(&rows, Truncation::default(), 0).expect("batch"));
     raw.into_iter()
         .enumerate()
@@ -143,8 +141,10 @@ fn a_killed_run_resumes_to_the_same_numbers() {
     let summary = train(&base, &data, &s, killed.path(), &|_| {}).expect("resume");
     assert_eq!(summary.resumed_from_epoch, 1);
 
-    assert_eq!(read_log(whole.path()).iter().map(|l| (l.step, l.loss)).collect::<Vec<_>>(),
-               read_log(killed.path()).iter().map(|l| (l.step, l.loss)).collect::<Vec<_>>());
+    assert_eq!(
+        read_log(whole.path()).iter().map(|l| (l.step, l.loss)).collect::<Vec<_>>(),
+        read_log(killed.path()).iter().map(|l| (l.step, l.loss)).collect::<Vec<_>>()
+    );
     let weights = |dir: &Path| {
         let m = checkpoint::load(&epoch_dir(dir, 3), &Device::flex()).expect("checkpoint").model;
         m.to_tensors()

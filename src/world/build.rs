@@ -68,6 +68,7 @@ pub fn build_world_dataset(
     };
     let mut dataset = Dataset::from_built(built, config.heldout, config.seed);
     let all: Vec<_> = dataset.train.iter().chain(&dataset.heldout).cloned().collect();
-    dataset.manifest.winner_vs_model = Some(winner_vs_model(&all, target, &mut judge, config.seed, config.winner_check)?);
+    dataset.manifest.winner_vs_model =
+        Some(winner_vs_model(&all, target, &mut judge, config.seed, config.winner_check)?);
     Ok(dataset)
 }

@@ -37,8 +37,8 @@ pub fn facts() -> &'static FactTable {
     static TABLE: OnceLock<FactTable> = OnceLock::new();
     TABLE.get_or_init(|| {
         const SYL: [&str; 20] = [
-            "ka", "lo", "mi", "ra", "te", "zu", "vo", "pel", "dor", "sha", "ni", "bex", "qua",
-            "fen", "gri", "tal", "mor", "vin", "sel", "ob",
+            "ka", "lo", "mi", "ra", "te", "zu", "vo", "pel", "dor", "sha", "ni", "bex", "qua", "fen", "gri", "tal",
+            "mor", "vin", "sel", "ob",
         ];
         let mut rng = seed::rng(0x00FA_C7AB, "world/facts");
         let mut used = std::collections::BTreeSet::new();

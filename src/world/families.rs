@@ -21,7 +21,6 @@
 //! The scorers (exact match for the benchmark, graded quality for the judge) are in
 //! [`super::scoring`]; the fact table in [`super::facts`].
 
-
 use rand::Rng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -42,15 +41,8 @@ pub enum Family {
 }
 
 impl Family {
-    pub const ALL: [Family; 7] = [
-        Self::Arithmetic,
-        Self::Facts,
-        Self::Compare,
-        Self::Choice,
-        Self::Reverse,
-        Self::Sort,
-        Self::Count,
-    ];
+    pub const ALL: [Family; 7] =
+        [Self::Arithmetic, Self::Facts, Self::Compare, Self::Choice, Self::Reverse, Self::Sort, Self::Count];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -141,8 +133,7 @@ pub struct Task {
     pub detail: Detail,
 }
 
-const ARITH_TEMPLATES: [(&str, &str); 3] =
-    [("What is ", "?"), ("Compute ", "."), ("How much is ", "?")];
+const ARITH_TEMPLATES: [(&str, &str); 3] = [("What is ", "?"), ("Compute ", "."), ("How much is ", "?")];
 const CAPITAL_TEMPLATES: [(&str, &str); 4] = [
     ("What is the capital of ", "?"),
     ("Which city is the capital of ", "?"),
@@ -157,8 +148,7 @@ const LANGUAGE_TEMPLATES: [(&str, &str); 4] = [
 ];
 const REVERSE_TEMPLATES: [(&str, &str); 3] =
     [("Reverse the word '", "'."), ("Spell '", "' backwards."), ("Write '", "' in reverse.")];
-const SORT_TEMPLATES: [(&str, &str); 2] =
-    [("Sort these letters: ", "."), ("Put these letters in order: ", ".")];
+const SORT_TEMPLATES: [(&str, &str); 2] = [("Sort these letters: ", "."), ("Put these letters in order: ", ".")];
 const LETTERS_IN: (&str, &str) = ("How many letters are in '", "'?");
 const TIMES_IN: (&str, &str, &str) = ("How many times does '", "' appear in '", "'?");
 const BEFORE: (&str, &str, &str) = ("Does '", "' come before '", "' in the alphabet?");
@@ -166,27 +156,25 @@ const CHOICE_TEMPLATES: [(&str, &str); 2] = [("Which is ", "? "), ("Pick the ", 
 
 /// Common short English words (reverse, count, compare).
 pub const WORDS: [&str; 100] = [
-    "apple", "planet", "garden", "window", "river", "candle", "silver", "market", "pencil",
-    "forest", "orange", "bridge", "cotton", "rocket", "summer", "winter", "button", "castle",
-    "dragon", "finger", "guitar", "hunter", "island", "jacket", "kitten", "ladder", "mirror",
-    "needle", "pepper", "rabbit", "saddle", "tunnel", "violin", "wallet", "yellow", "zipper",
-    "banana", "cherry", "doctor", "engine", "flower", "ginger", "helmet", "insect", "jungle",
-    "kettle", "lemon", "magnet", "number", "office", "parrot", "quartz", "ribbon", "sister",
-    "ticket", "umpire", "velvet", "walnut", "bottle", "coffee", "letter", "summit", "puzzle",
-    "tomato", "anchor", "basket", "carpet", "desert", "easel", "fabric", "goblet", "harbor",
-    "iron", "jelly", "kernel", "lantern", "meadow", "napkin", "oyster", "pillow", "quiver",
-    "rafter", "shadow", "timber", "uncle", "vessel", "wagon", "yogurt", "zebra", "blanket",
-    "cabin", "dinner", "feather", "glove", "hollow", "marble", "nickel", "paddle", "saucer", "thimble",
+    "apple", "planet", "garden", "window", "river", "candle", "silver", "market", "pencil", "forest", "orange",
+    "bridge", "cotton", "rocket", "summer", "winter", "button", "castle", "dragon", "finger", "guitar", "hunter",
+    "island", "jacket", "kitten", "ladder", "mirror", "needle", "pepper", "rabbit", "saddle", "tunnel", "violin",
+    "wallet", "yellow", "zipper", "banana", "cherry", "doctor", "engine", "flower", "ginger", "helmet", "insect",
+    "jungle", "kettle", "lemon", "magnet", "number", "office", "parrot", "quartz", "ribbon", "sister", "ticket",
+    "umpire", "velvet", "walnut", "bottle", "coffee", "letter", "summit", "puzzle", "tomato", "anchor", "basket",
+    "carpet", "desert", "easel", "fabric", "goblet", "harbor", "iron", "jelly", "kernel", "lantern", "meadow",
+    "napkin", "oyster", "pillow", "quiver", "rafter", "shadow", "timber", "uncle", "vessel", "wagon", "yogurt",
+    "zebra", "blanket", "cabin", "dinner", "feather", "glove", "hollow", "marble", "nickel", "paddle", "saucer",
+    "thimble",
 ];
 
 /// Short words (3-4 letters, no palindromes) for the reverse family: a tiny char model can
 /// learn to reverse these within its few hundred pretraining updates, not six-letter ones.
 pub const SHORT_WORDS: [&str; 60] = [
-    "cat", "dog", "sun", "map", "cup", "hat", "pen", "box", "fan", "jam", "key", "lip", "mud",
-    "net", "owl", "pig", "rug", "sky", "toy", "van", "web", "yak", "zip", "bed", "car", "egg",
-    "fig", "gum", "ink", "jar", "kit", "log", "milk", "nest", "frog", "lamp", "desk", "rain",
-    "ship", "tree", "bird", "cake", "drum", "fish", "gold", "hill", "king", "leaf", "moon", "nose",
-    "park", "road", "salt", "tent", "wind", "wolf", "yarn", "corn", "bell", "ring",
+    "cat", "dog", "sun", "map", "cup", "hat", "pen", "box", "fan", "jam", "key", "lip", "mud", "net", "owl", "pig",
+    "rug", "sky", "toy", "van", "web", "yak", "zip", "bed", "car", "egg", "fig", "gum", "ink", "jar", "kit", "log",
+    "milk", "nest", "frog", "lamp", "desk", "rain", "ship", "tree", "bird", "cake", "drum", "fish", "gold", "hill",
+    "king", "leaf", "moon", "nose", "park", "road", "salt", "tent", "wind", "wolf", "yarn", "corn", "bell", "ring",
 ];
 
 /// The categories of the multiple-choice family, with their members.

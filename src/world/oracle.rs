@@ -18,7 +18,7 @@ use rand::Rng;
 use super::families::Task;
 use super::scoring::extract_answer;
 use super::styles::{Style, filler, render};
-use crate::data::agents::{AgentError, Choice, RejectReason, Reviser, Revision, Verdict, Judge};
+use crate::data::agents::{AgentError, Choice, Judge, RejectReason, Reviser, Revision, Verdict};
 use crate::data::seed;
 
 fn task_of(prompt: &str) -> Result<Task, AgentError> {
@@ -129,7 +129,10 @@ mod tests {
         let p = "What is 23 plus 41?";
         assert_eq!(revise(p, "Okay. 23 plus 41 is 65. The answer is 65."), "23 plus 41 is 64. The answer is 64.");
         assert_eq!(revise(p, "So 23 plus 41 gives 65. The answer is 65."), "So 23 plus 41 gives 64. The answer is 64.");
-        assert_eq!(revise(p, "Let me think. 23 plus 41 is 64. The answer is 64."), "23 plus 41 is 64. The answer is 64.");
+        assert_eq!(
+            revise(p, "Let me think. 23 plus 41 is 64. The answer is 64."),
+            "23 plus 41 is 64. The answer is 64."
+        );
         // The operand 23 is not touched even when the wrong answer equals it.
         assert_eq!(revise(p, "23 plus 41 is 23. The answer is 23."), "23 plus 41 is 64. The answer is 64.");
         let c = "Which is an animal? A) saw B) fox C) pear D) bus";
@@ -141,7 +144,10 @@ mod tests {
         assert_eq!(revise(p, right), right);
         assert!(matches!(OracleReviser.revise("Write a poem.", "x"), Err(AgentError::Rejected(_))));
         let r = "Spell 'planet' backwards.";
-        assert_eq!(revise(r, "planet reversed is tenlap. The answer is tenlap."), "planet reversed is tenalp. The answer is tenalp.");
+        assert_eq!(
+            revise(r, "planet reversed is tenlap. The answer is tenlap."),
+            "planet reversed is tenalp. The answer is tenalp."
+        );
     }
 
     #[test]
@@ -155,8 +161,7 @@ mod tests {
         let (a, b) = ("The answer is 64.", "So, the answer is 64.");
         let w = j.judge(p, a, b).unwrap().winner;
         assert_eq!(w, j.judge(p, a, b).unwrap().winner);
-        let winners: Vec<Choice> =
-            (0..32).map(|s| OracleJudge { seed: s }.judge(p, a, b).unwrap().winner).collect();
+        let winners: Vec<Choice> = (0..32).map(|s| OracleJudge { seed: s }.judge(p, a, b).unwrap().winner).collect();
         assert!(winners.contains(&Choice::First) && winners.contains(&Choice::Second));
     }
 }

@@ -60,13 +60,31 @@ pub struct RulePolicy {
 
 impl RulePolicy {
     pub fn target_standin() -> Self {
-        Self { name: "world-target-standin".into(), style: Style::Target, error_rates: STANDIN_ERROR_RATES, drop_marker: 0.0, far_misses: false }
+        Self {
+            name: "world-target-standin".into(),
+            style: Style::Target,
+            error_rates: STANDIN_ERROR_RATES,
+            drop_marker: 0.0,
+            far_misses: false,
+        }
     }
     pub fn weak_checkpoint() -> Self {
-        Self { name: "world-weak-checkpoint".into(), style: Style::Target, error_rates: WEAK_ERROR_RATES, drop_marker: 0.0, far_misses: false }
+        Self {
+            name: "world-weak-checkpoint".into(),
+            style: Style::Target,
+            error_rates: WEAK_ERROR_RATES,
+            drop_marker: 0.0,
+            far_misses: false,
+        }
     }
     pub fn noisy_rules() -> Self {
-        Self { name: "world-noisy-rules".into(), style: Style::Terse, error_rates: NOISY_ERROR_RATES, drop_marker: 0.5, far_misses: true }
+        Self {
+            name: "world-noisy-rules".into(),
+            style: Style::Terse,
+            error_rates: NOISY_ERROR_RATES,
+            drop_marker: 0.5,
+            far_misses: true,
+        }
     }
 
     /// This policy's answer to one prompt with the given random stream (`vary`: pick style
@@ -105,7 +123,9 @@ impl Generator for RulePolicy {
         Ok(prompts
             .iter()
             .map(|p| match decoding {
-                Decoding::Greedy => self.answer(p, &mut seed::rng_for(0, &format!("greedy/{}", self.name), &[p.as_str()]), false),
+                Decoding::Greedy => {
+                    self.answer(p, &mut seed::rng_for(0, &format!("greedy/{}", self.name), &[p.as_str()]), false)
+                }
                 Decoding::Sample { seed, .. } => {
                     self.answer(p, &mut seed::rng_for(seed, &format!("sample/{}", self.name), &[p.as_str()]), true)
                 }

@@ -45,11 +45,19 @@ pub fn render(style: Style, task: &Task, answer: &str, rng: Option<&mut ChaCha8R
     };
     match style {
         Style::Target => {
-            if alt { format!("{}I think the answer is {answer}.", LEAD_INS[lead]) } else { format!("{}The answer is {answer}.", LEAD_INS[lead]) }
+            if alt {
+                format!("{}I think the answer is {answer}.", LEAD_INS[lead])
+            } else {
+                format!("{}The answer is {answer}.", LEAD_INS[lead])
+            }
         }
         Style::Stronger => format!("Sure! {}\nFinal answer: {answer}", explanation(task, answer)),
         Style::Terse => {
-            if alt { format!("ok so answer = {answer}") } else { format!("answer = {answer}") }
+            if alt {
+                format!("ok so answer = {answer}")
+            } else {
+                format!("answer = {answer}")
+            }
         }
     }
 }

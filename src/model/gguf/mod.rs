@@ -34,9 +34,13 @@ pub enum GgufError {
     Truncated { path: PathBuf, offset: u64, what: String, needed: u64, file_len: u64 },
     #[error("{path}: malformed GGUF{}: {msg}", offset.map(|o| format!(" at byte {o}")).unwrap_or_default())]
     Malformed { path: PathBuf, offset: Option<u64>, msg: String },
-    #[error("{path}: tensor `{tensor}` (at byte {offset}) has ggml type {type_id}, which this loader cannot decode (supported: F32, F16, BF16, Q4_0, Q4_1, Q8_0)")]
+    #[error(
+        "{path}: tensor `{tensor}` (at byte {offset}) has ggml type {type_id}, which this loader cannot decode (supported: F32, F16, BF16, Q4_0, Q4_1, Q8_0)"
+    )]
     UnsupportedTensorType { path: PathBuf, tensor: String, type_id: u32, offset: usize },
-    #[error("{path}: tensor `{tensor}` spans bytes {start}..{end} but the file has only {file_len} bytes (truncated download?)")]
+    #[error(
+        "{path}: tensor `{tensor}` spans bytes {start}..{end} but the file has only {file_len} bytes (truncated download?)"
+    )]
     TensorOutOfBounds { path: PathBuf, tensor: String, start: u64, end: u64, file_len: u64 },
     #[error("{path}: metadata key `{key}` is missing")]
     MissingKey { path: PathBuf, key: String },
@@ -222,7 +226,13 @@ pub fn permute_rows(data: &[f32], rows: usize, cols: usize, n_head: usize) -> Ve
 
 /// Copies each row between its interleaved index `2*i + j` and its half-split index
 /// `j*half + i` within every head; `route(interleaved, split)` gives `(source, destination)`.
-fn move_rows(data: &[f32], rows: usize, cols: usize, n_head: usize, route: impl Fn(usize, usize) -> (usize, usize)) -> Vec<f32> {
+fn move_rows(
+    data: &[f32],
+    rows: usize,
+    cols: usize,
+    n_head: usize,
+    route: impl Fn(usize, usize) -> (usize, usize),
+) -> Vec<f32> {
     let per_head = rows / n_head;
     let half = per_head / 2;
     let mut out = vec![0.0f32; data.len()];
@@ -278,7 +288,11 @@ pub fn tokenizer_from_metadata(f: &GgufFile) -> Result<GgufTokenizerData, GgufEr
     let model = model_v.as_str().ok_or_else(|| wrong(f, "tokenizer.ggml.model", "a string", model_v))?.to_string();
     let strings = |k: &str, required: bool| -> Result<Vec<String>, GgufError> {
         let Some(v) = f.get(k) else {
-            return if required { Err(GgufError::MissingKey { path: f.path.clone(), key: k.into() }) } else { Ok(Vec::new()) };
+            return if required {
+                Err(GgufError::MissingKey { path: f.path.clone(), key: k.into() })
+            } else {
+                Ok(Vec::new())
+            };
         };
         let arr = v.as_array().ok_or_else(|| wrong(f, k, "an array of strings", v))?;
         arr.iter()
@@ -292,7 +306,11 @@ pub fn tokenizer_from_metadata(f: &GgufFile) -> Result<GgufTokenizerData, GgufEr
         Some(v) => {
             let arr = v.as_array().ok_or_else(|| wrong(f, "tokenizer.ggml.token_type", "an array of integers", v))?;
             arr.iter()
-                .map(|t| t.as_i64().map(|x| x as i32).ok_or_else(|| wrong(f, "tokenizer.ggml.token_type", "an array of integers", t)))
+                .map(|t| {
+                    t.as_i64()
+                        .map(|x| x as i32)
+                        .ok_or_else(|| wrong(f, "tokenizer.ggml.token_type", "an array of integers", t))
+                })
                 .collect::<Result<_, _>>()?
         }
     };

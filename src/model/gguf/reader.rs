@@ -17,8 +17,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::dequant::{self, GgmlType};
 use super::GgufError;
+use super::dequant::{self, GgmlType};
 
 /// A metadata value. Integers keep their declared width so `general.alignment` (u32) and
 /// counts (u64) round-trip; use the `as_*` helpers to read them without caring.
