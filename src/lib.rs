@@ -10,6 +10,7 @@ pub mod api;
 /// Atomic file writes, shared by the store and the floors below it.
 pub mod atomic_file;
 pub mod data;
+pub mod eval;
 pub mod exec;
 pub mod grid;
 pub mod model;
