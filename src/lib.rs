@@ -7,9 +7,12 @@
 
 pub mod agents;
 pub mod api;
+pub mod artifacts;
 /// Atomic file writes, shared by the store and the floors below it.
 pub mod atomic_file;
 pub mod data;
+pub mod device;
+pub mod digest;
 pub mod eval;
 pub mod exec;
 pub mod grid;

@@ -53,7 +53,7 @@ fn finish(store: &Path, task: &apogrid::plan::Task, seconds: f64, files: &[(&str
         std::fs::write(dir.join(name), serde_json::to_string(v).unwrap()).unwrap();
     }
     let manifest = json!({
-        "id": task.id, "kind": task.kind.name(), "key": task.key, "params": task.params, "labels": task.labels,
+        "id": task.id, "kind": task.kind().name(), "key": task.key, "params": task.input.params(), "labels": task.labels,
         "parents": [], "tool_version": "test", "started": "2026-11-27T00:00:00Z", "finished": "2026-11-27T00:00:01Z",
         "seconds": seconds, "status": "done", "summary": {}
     });
@@ -61,10 +61,10 @@ fn finish(store: &Path, task: &apogrid::plan::Task, seconds: f64, files: &[(&str
 }
 
 fn eval(epoch: usize, score: f64, length: f64) -> Value {
-    json!({ "epoch": epoch, "benchmark": {
-        "n": 14, "overall": score, "mean_length": length,
-        "per_family": [{ "family": "arithmetic", "n": 7, "correct": 3, "accuracy": score + 1.0 },
-                       { "family": "facts", "n": 7, "correct": 3, "accuracy": score - 1.0 }] },
+    json!({ "epoch": epoch, "scores": [{ "benchmark": "world",
+        "n": 14, "score": score, "length": length,
+        "categories": [{ "name": "arithmetic", "n": 7, "score": score + 1.0 },
+                       { "name": "facts", "n": 7, "score": score - 1.0 }] }],
         "heldout": if epoch == 0 { Value::Null } else { json!({ "pairs": 4, "chosen_logps": -50.0 + epoch as f64,
             "rejected_logps": -60.0 - epoch as f64, "chosen_reward": 0.1 * epoch as f64, "rejected_reward": -0.1 * epoch as f64 }) } })
 }

@@ -6,6 +6,9 @@ use crate::model::generate::{GenerateOptions, generate_text};
 use crate::model::llama::Llama;
 use crate::model::tokenizer::{ChatFormat, Encoder, TextTokenizer};
 
+/// Prompts per generation batch, for every local-model generator (sampling, evaluation).
+pub const GENERATION_BATCH: usize = 64;
+
 pub struct ModelGenerator<'a> {
     pub name: String,
     pub model: &'a Llama,

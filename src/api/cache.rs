@@ -14,7 +14,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::client::{ChatReply, ChatRequest};
-use crate::store::atomic;
+use crate::atomic_file as atomic;
 
 pub struct ResponseCache {
     dir: PathBuf,

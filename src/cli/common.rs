@@ -1,4 +1,5 @@
-//! What several subcommands share: loading a grid and opening its store.
+//! What several subcommands share: loading a grid and opening its store, and writing its
+//! reports (the one place `report::publish` is called from).
 
 use std::path::{Path, PathBuf};
 
@@ -6,6 +7,7 @@ use anyhow::Context;
 
 use apogrid::grid::{self, Grid};
 use apogrid::plan::{self, Plan};
+use apogrid::report::{self, Published};
 use apogrid::store::Store;
 
 /// The grid, its plan and its store (created if missing).
@@ -26,5 +28,14 @@ pub fn load(path: &Path, store_override: Option<&PathBuf>) -> anyhow::Result<Loa
 impl Loaded {
     pub fn cached(&self) -> Vec<bool> {
         self.plan.tasks.iter().map(|t| self.store.is_done(&t.key)).collect()
+    }
+
+    /// Regenerates every report file of the grid from the store, whatever part of it is done.
+    pub fn publish(&self) -> anyhow::Result<Published> {
+        let published = report::publish(&self.grid, &self.plan, &self.store)?;
+        for w in &published.collected.warnings {
+            eprintln!("warning: skipped an unreadable artifact: {w}");
+        }
+        Ok(published)
     }
 }

@@ -8,10 +8,9 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use burn::tensor::Device;
 
+use apogrid::artifacts::{BASE_MODEL_DIR, epoch_dir};
 use apogrid::model::checkpoint;
-use apogrid::model::hf::export_hf_dir;
-use apogrid::model::spec::{ModelSpec, load_model, tokenizer_files};
-use apogrid::train::run::epoch_dir;
+use apogrid::model::spec::{ModelSpec, export_hf, load_model};
 
 /// Export a training run's checkpoint as a Hugging Face model folder.
 #[derive(clap::Args)]
@@ -32,16 +31,16 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let loaded = super::common::load(&args.grid, args.store.as_ref())?;
-    let spec = loaded.grid.model.spec.clone();
+    let spec = &loaded.grid.model.spec;
     let device = Device::flex();
     let model = if args.epoch == 0 {
         let base = loaded.plan.index_of("base_model").context("the plan has no base model")?;
         let key = &loaded.plan.tasks[base].key;
-        if spec == "tiny" {
+        if let ModelSpec::Tiny(_) = spec {
             anyhow::ensure!(loaded.store.is_done(key), "the base model has not been trained yet: run the grid first");
-            checkpoint::load(&loaded.store.artifact_dir(key).join("model"), &device)?.model
+            checkpoint::load(&loaded.store.artifact_dir(key).join(BASE_MODEL_DIR), &device)?.model
         } else {
-            load_model(&spec.parse::<ModelSpec>()?)?.build(&device)?
+            load_model(spec)?.build(&device)?
         }
     } else {
         let id = format!("train/{}", args.run);
@@ -59,15 +58,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         );
         checkpoint::load(&dir, &device)?.model
     };
-    let files = if spec == "tiny" {
+    if !export_hf(&model, spec, &args.out)? {
         eprintln!(
             "note: the tiny model's character tokenizer has no tokenizer.json form; only weights and config are written"
         );
-        Vec::new()
-    } else {
-        tokenizer_files(&load_model(&spec.parse::<ModelSpec>()?)?)?.unwrap_or_default()
-    };
-    export_hf_dir(&args.out, model.config(), &model.to_tensors(), &files)?;
+    }
     println!("wrote {}", args.out.display());
     Ok(())
 }

@@ -50,7 +50,7 @@ kto batch of one) is an error naming the line; the exit status is then non-zero.
 #[command(after_long_help = HELP)]
 pub struct Args {
     /// The objective to evaluate.
-    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(Objective::NAMES))]
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(apogrid::objective::ObjectiveKind::ALL.map(|k| k.name())))]
     pub objective: String,
     /// Reward scale beta (> 0). For sft it only scales the reported rewards.
     #[arg(long, default_value_t = apogrid::objective::DEFAULT_BETA)]

@@ -9,6 +9,8 @@ use apogrid::plan::TaskKind;
 use apogrid::report;
 use apogrid::tasks::TaskRunner;
 
+use super::common::Loaded;
+
 /// Run the grid: finished work is never redone, a killed run resumes, failures are reported
 /// and only their descendants are skipped.
 #[derive(clap::Args)]
@@ -36,30 +38,14 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<()> {
     let loaded = super::common::load(&args.grid, args.store.as_ref())?;
     let _lock = loaded.store.lock()?;
-    let device_names = args.devices.clone().unwrap_or_else(|| loaded.grid.devices.list.clone());
-    let devices = device_names
-        .iter()
-        .map(|d| DeviceName::parse(d).map_err(anyhow::Error::msg))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let jobs = args.jobs.or(loaded.grid.devices.jobs).unwrap_or(1);
-    let targets = match &args.only {
-        None => None,
-        Some(kinds) => {
-            let mut targets = Vec::new();
-            for k in kinds {
-                if let Some(i) = loaded.plan.index_of(k) {
-                    targets.push(i);
-                    continue;
-                }
-                let kind = only_kind(k)?;
-                targets.extend(loaded.plan.tasks.iter().enumerate().filter(|(_, t)| t.kind == kind).map(|(i, _)| i));
-            }
-            Some(targets)
-        }
+    let devices = match &args.devices {
+        Some(names) => names.iter().map(|d| DeviceName::parse(d)).collect::<Result<Vec<_>, _>>()?,
+        None => loaded.grid.devices.list.clone(),
     };
+    let jobs = args.jobs.or(loaded.grid.devices.jobs).unwrap_or(1);
+    let targets = args.only.as_ref().map(|only| targets(&loaded, only)).transpose()?;
     let opts = ExecOptions { slots: exec::slots::slots(&devices, jobs), targets, show_progress: !args.quiet };
-    let runner = TaskRunner { grid: &loaded.grid };
-    let outcome = exec::execute(&loaded.plan, &loaded.store, &runner, &opts)?;
+    let outcome = exec::execute(&loaded.plan, &loaded.store, &TaskRunner, &opts)?;
     eprintln!(
         "{} tasks ran, {} cached, {} failed, {} skipped",
         outcome.ran.len(),
@@ -71,18 +57,30 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         eprintln!("  FAILED {}: {message}", loaded.plan.tasks[*i].id);
     }
     // The reports always reflect the store, whatever part of the grid this run covered.
-    let collected = report::collect(&loaded.grid, &loaded.plan, &loaded.store);
-    let dir = report::results_dir(&loaded.grid);
-    report::write_files(&dir, &report::render_all(&collected)?)?;
+    let published = loaded.publish()?;
     let datasets_only = args.only.as_ref().is_some_and(|o| o.iter().any(|k| k.starts_with("dataset")));
     if datasets_only {
-        println!("{}", report::table1_markdown(&collected.datasets));
+        println!("{}", report::table1_markdown(&published.collected.datasets));
     }
-    eprintln!("reports in {}", dir.display());
+    eprintln!("reports in {}", published.dir.display());
     if !outcome.success() {
         bail!("{} task(s) failed; `apogrid status {}` lists them", outcome.failed.len(), args.grid.display());
     }
     Ok(())
+}
+
+/// `--only` names task ids or kinds; the run covers them and their ancestors.
+fn targets(loaded: &Loaded, only: &[String]) -> anyhow::Result<Vec<usize>> {
+    let mut targets = Vec::new();
+    for k in only {
+        if let Some(i) = loaded.plan.index_of(k) {
+            targets.push(i);
+            continue;
+        }
+        let kind = only_kind(k)?;
+        targets.extend(loaded.plan.tasks.iter().enumerate().filter(|(_, t)| t.kind() == kind).map(|(i, _)| i));
+    }
+    Ok(targets)
 }
 
 /// `--only` accepts kind names, plural or singular (`datasets`, `dataset`, `train`).

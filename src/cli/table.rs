@@ -3,8 +3,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
-
 use apogrid::report::{self, Format};
 
 /// Regenerate all reports (tables, tidy CSVs, figures) from the store, whatever part of the
@@ -30,10 +28,7 @@ enum PrintFormat {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let loaded = super::common::load(&args.grid, args.store.as_ref())?;
-    let collected = report::collect(&loaded.grid, &loaded.plan, &loaded.store);
-    let files = report::render_all(&collected)?;
-    let dir = report::results_dir(&loaded.grid);
-    report::write_files(&dir, &files).with_context(|| format!("writing the reports into {}", dir.display()))?;
+    let published = loaded.publish()?;
     let format = match args.format {
         PrintFormat::Md => Format::Markdown,
         PrintFormat::Csv => Format::Csv,
@@ -41,14 +36,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let mut printed = Vec::new();
     for n in [1, 2] {
-        if let Some(text) = report::table_text(&collected, n, format)? {
+        if let Some(text) = report::table_text(&published.collected, n, format)? {
             printed.push(text);
         }
     }
     println!("{}", printed.join("\n"));
-    for w in &collected.warnings {
-        eprintln!("warning: skipped an unreadable artifact: {w}");
-    }
-    eprintln!("wrote {} report files to {}", files.len(), dir.display());
+    eprintln!("wrote {} report files to {}", published.files, published.dir.display());
     Ok(())
 }

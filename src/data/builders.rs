@@ -55,6 +55,42 @@ impl BuilderKind {
     }
 }
 
+/// What a dataset row's `builder = "..."` names: one of the four builders, or `file`, an import
+/// of a user's own triples (no builder runs). Read from the same names as [`BuilderKind`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum DatasetKind {
+    Build(BuilderKind),
+    File,
+}
+
+impl DatasetKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DatasetKind::Build(kind) => kind.as_str(),
+            DatasetKind::File => "file",
+        }
+    }
+}
+
+impl Serialize for DatasetKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for DatasetKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        if name == "file" {
+            return Ok(DatasetKind::File);
+        }
+        BuilderKind::ALL.into_iter().find(|k| k.as_str() == name).map(DatasetKind::Build).ok_or_else(|| {
+            let names: Vec<&str> = BuilderKind::ALL.iter().map(|k| k.as_str()).chain(["file"]).collect();
+            serde::de::Error::custom(format!("unknown variant `{name}`, expected one of {}", names.join(", ")))
+        })
+    }
+}
+
 /// Options shared by the builders.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BuildOptions {

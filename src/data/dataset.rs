@@ -90,13 +90,18 @@ pub fn import_file(path: &Path, config: &FilterConfig, heldout: usize, seed: u64
     Ok(Dataset::from_triples("file", kept, counts, heldout, seed))
 }
 
-/// Writes `train.jsonl`, `heldout.jsonl` and `manifest.json` (pretty, trailing newline) into
-/// `dir`, creating it; each file is written atomically.
+/// A dataset folder's files.
+pub const TRAIN_FILE: &str = "train.jsonl";
+pub const HELDOUT_FILE: &str = "heldout.jsonl";
+pub const MANIFEST_FILE: &str = "manifest.json";
+
+/// Writes [`TRAIN_FILE`], [`HELDOUT_FILE`] and [`MANIFEST_FILE`] (pretty, trailing newline)
+/// into `dir`, creating it; each file is written atomically.
 pub fn write_dir(dir: &Path, dataset: &Dataset) -> Result<(), TripleError> {
     std::fs::create_dir_all(dir).map_err(|source| TripleError::Io { path: dir.to_path_buf(), source })?;
-    write_jsonl(&dir.join("train.jsonl"), &dataset.train)?;
-    write_jsonl(&dir.join("heldout.jsonl"), &dataset.heldout)?;
-    let path = dir.join("manifest.json");
+    write_jsonl(&dir.join(TRAIN_FILE), &dataset.train)?;
+    write_jsonl(&dir.join(HELDOUT_FILE), &dataset.heldout)?;
+    let path = dir.join(MANIFEST_FILE);
     let mut json = serde_json::to_string_pretty(&dataset.manifest)
         .map_err(|e| TripleError::Io { path: path.clone(), source: std::io::Error::other(e) })?;
     json.push('\n');

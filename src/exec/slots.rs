@@ -1,40 +1,7 @@
 //! Device slots: where a task runs. `--jobs N` gives N CPU slots; `--devices cuda:0,cuda:1`
 //! one slot per GPU (one training task per GPU at a time). Tests use fake devices.
 
-use std::fmt;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DeviceName {
-    Cpu,
-    Cuda(usize),
-    /// For tests of the pool: names a device that does not exist.
-    Fake(String),
-}
-
-impl DeviceName {
-    pub fn parse(s: &str) -> Result<DeviceName, String> {
-        match s {
-            "cpu" => Ok(DeviceName::Cpu),
-            s => match s.strip_prefix("cuda:").map(str::parse::<usize>) {
-                Some(Ok(i)) => Ok(DeviceName::Cuda(i)),
-                _ => match s.strip_prefix("fake:") {
-                    Some(n) => Ok(DeviceName::Fake(n.to_string())),
-                    None => Err(format!("unknown device `{s}`; expected `cpu` or `cuda:N`")),
-                },
-            },
-        }
-    }
-}
-
-impl fmt::Display for DeviceName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DeviceName::Cpu => write!(f, "cpu"),
-            DeviceName::Cuda(i) => write!(f, "cuda:{i}"),
-            DeviceName::Fake(n) => write!(f, "fake:{n}"),
-        }
-    }
-}
+pub use crate::device::DeviceName;
 
 /// One place a task can run.
 #[derive(Debug, Clone, PartialEq, Eq)]

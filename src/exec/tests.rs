@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 
 use super::slots::{DeviceName, slots};
 use super::{ExecOptions, Runner, TaskContext, execute};
-use crate::plan::{Plan, Task, TaskKind, task_key};
+use crate::grid::schema::KeepCheckpoints;
+use crate::plan::inputs::PruneInput;
+use crate::plan::{Labels, Plan, Task, TaskInput, task_key};
 use crate::store::Store;
 
 /// A diamond-ish DAG: a -> (b, c) -> d, and an unrelated e -> f.
@@ -19,9 +21,11 @@ fn test_plan(salt: &str) -> Plan {
     let mut add = |id: &str, deps: Vec<usize>| {
         let parent_keys: Vec<String> = deps.iter().map(|d: &usize| tasks[*d].key.clone()).collect();
         let refs: Vec<&str> = parent_keys.iter().map(String::as_str).collect();
-        let params = json!({ "id": id, "salt": salt });
-        let key = task_key(TaskKind::Dataset, &params, &refs);
-        tasks.push(Task { id: id.into(), kind: TaskKind::Dataset, params, labels: json!({}), deps, key });
+        // Any input will do: the scheduler only reads ids, keys and parents.
+        let input = TaskInput::Prune(PruneInput { keep: KeepCheckpoints::All });
+        let key = task_key(&input, &refs);
+        let key = crate::digest::sha256_bytes(format!("{key}/{id}/{salt}").as_bytes());
+        tasks.push(Task { id: id.into(), input, labels: Labels::default(), deps, key });
         tasks.len() - 1
     };
     let a = add("a", vec![]);

@@ -10,7 +10,7 @@ pub mod validate;
 use std::path::Path;
 
 pub use error::GridError;
-pub use resolved::{Cell, Dataset, Grid, ModelSpec, Objective};
+pub use resolved::{Cell, Dataset, DatasetSource, Devices, Eval, Grid, GridModel, Objective};
 
 /// Reads, parses and validates a grid file.
 pub fn load(path: &Path) -> Result<Grid, GridError> {

@@ -1,11 +1,15 @@
 //! The validated grid: plain values, no spans, every default filled in, every cross-reference
-//! checked. This is what the planner reads.
+//! checked, every string already parsed into the lower floors' types. This is what the planner
+//! reads; tasks never see it (they read their typed inputs, `crate::plan::inputs`).
 
 use std::path::PathBuf;
 
-use super::schema::{
-    AgentsSection, Builder, DevicesSection, EvalSection, ObjectiveKind, PretrainSection, PromptsSection, TrainSection,
-};
+use super::schema::{AgentsSection, PretrainSection, PromptsSection, TrainSection};
+use crate::data::builders::BuilderKind;
+use crate::device::DeviceName;
+use crate::eval::Evaluator;
+use crate::model::spec::ModelSpec;
+use crate::objective::Objective as Loss;
 
 #[derive(Debug, Clone)]
 pub struct Grid {
@@ -16,45 +20,59 @@ pub struct Grid {
     pub seeds: Vec<u64>,
     pub store: PathBuf,
     pub results: PathBuf,
-    pub model: ModelSpec,
+    pub model: GridModel,
     pub prompts: PromptsSection,
     pub agents: AgentsSection,
     pub train: TrainSection,
-    pub eval: EvalSection,
+    pub eval: Eval,
     pub datasets: Vec<Dataset>,
     /// Enabled objectives only.
     pub objectives: Vec<Objective>,
     /// The dataset x objective cross product minus exclusions, with overrides applied.
     pub cells: Vec<Cell>,
-    pub devices: DevicesSection,
+    pub devices: Devices,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct ModelSpec {
-    /// `tiny`, `smollm2`, `hf:DIR` or `gguf:FILE`.
-    pub spec: String,
+pub struct GridModel {
+    pub spec: ModelSpec,
     /// Only for `tiny`: how the base model is trained on the world's corpus.
     pub pretrain: Option<PretrainSection>,
+}
+
+/// `[eval]`, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Eval {
+    pub evaluator: Evaluator,
+    /// Held-out pairs per dataset for the likelihood trajectories (Figure 4).
+    pub heldout_pairs: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {
     pub name: String,
-    pub builder: Builder,
-    pub path: Option<PathBuf>,
-    pub min_length_ratio: f64,
-    pub max_length_ratio: f64,
+    pub source: DatasetSource,
+}
+
+/// How a dataset is made: built from the grid's prompts, or imported from a user's file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DatasetSource {
+    Build {
+        kind: BuilderKind,
+        /// Revisions whose length ratio to the losing output falls outside this range are
+        /// dropped (CLAIR only).
+        length_ratio: (f64, f64),
+    },
+    File {
+        path: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Objective {
     pub name: String,
-    pub kind: ObjectiveKind,
-    /// `None` for `sft`, which has no reward scale.
-    pub beta: Option<f64>,
-    /// Unpaired objectives only.
-    pub desirable_weight: Option<f64>,
-    pub undesirable_weight: Option<f64>,
+    /// The loss with its hyper-parameters (β, weights), as the objective floor builds it.
+    pub loss: Loss,
 }
 
 /// One training run: a dataset, an objective, a seed and the train settings that apply.
@@ -66,4 +84,11 @@ pub struct Cell {
     pub objective: usize,
     pub seed: u64,
     pub train: TrainSection,
+}
+
+/// `[devices]`, parsed.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Devices {
+    pub list: Vec<DeviceName>,
+    pub jobs: Option<usize>,
 }

@@ -8,6 +8,10 @@
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+pub use crate::data::builders::DatasetKind;
+pub use crate::objective::ObjectiveKind;
+pub use crate::train::{OptimizerKind, Schedule};
+
 /// A whole grid file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -285,7 +289,7 @@ pub struct TrainSection {
     #[serde(default)]
     pub schedule: Schedule,
     #[serde(default)]
-    pub optimizer: Optimizer,
+    pub optimizer: OptimizerKind,
     /// Effective batch in pairs; reached by accumulating micro-batches.
     #[serde(default = "d_batch")]
     pub batch_size: usize,
@@ -305,7 +309,7 @@ impl Default for TrainSection {
             epochs: d_epochs(),
             learning_rate: d_lr(),
             schedule: Schedule::default(),
-            optimizer: Optimizer::default(),
+            optimizer: OptimizerKind::default(),
             batch_size: d_batch(),
             micro_batch_size: d_micro_batch(),
             max_prompt_tokens: d_trunc(),
@@ -332,24 +336,6 @@ fn d_trunc() -> usize {
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
-pub enum Schedule {
-    /// Decays linearly to 0 over all steps (the paper's).
-    #[default]
-    Linear,
-    Constant,
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum Optimizer {
-    /// PyTorch semantics: alpha 0.99, eps 1e-8, no momentum.
-    #[default]
-    Rmsprop,
-    Adamw,
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
-#[serde(rename_all = "snake_case")]
 pub enum KeepCheckpoints {
     #[default]
     All,
@@ -357,20 +343,24 @@ pub enum KeepCheckpoints {
 }
 
 /// How checkpoints are scored.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EvalSection {
     /// `world` (the embedded benchmark) or `command` (an external evaluator).
-    #[serde(default)]
-    pub benchmark: Benchmark,
+    pub benchmark: Option<Spanned<BenchmarkName>>,
     /// Benchmark prompts (the embedded world's held-out set).
     #[serde(default = "d_bench_count")]
     pub count: usize,
     #[serde(default = "d_max_new_tokens")]
     pub max_new_tokens: usize,
-    /// External evaluator, run with `{checkpoint}` (an exported Hugging Face folder) and
-    /// `{output}` substituted; it must write `{"score": f, "length": f}` to `{output}`.
-    pub command: Option<String>,
+    /// External evaluator: an argv (no shell) with `{model_dir}`, `{output}`, `{epoch}` and
+    /// `{cell}` substituted (see `crate::eval::command`).
+    pub command: Option<Spanned<Vec<String>>>,
+    /// Environment variables the command needs, passed through by name, never stored.
+    #[serde(default)]
+    pub env: Vec<String>,
+    /// The command's time limit, seconds.
+    pub timeout_s: Option<Spanned<u64>>,
     /// Held-out pairs per dataset for the likelihood trajectories (Figure 4).
     #[serde(default = "d_heldout")]
     pub heldout_pairs: usize,
@@ -379,10 +369,12 @@ pub struct EvalSection {
 impl Default for EvalSection {
     fn default() -> Self {
         Self {
-            benchmark: Benchmark::default(),
+            benchmark: None,
             count: d_bench_count(),
             max_new_tokens: d_max_new_tokens(),
             command: None,
+            env: Vec::new(),
+            timeout_s: None,
             heldout_pairs: d_heldout(),
         }
     }
@@ -391,12 +383,13 @@ fn d_bench_count() -> usize {
     300
 }
 fn d_heldout() -> usize {
-    100
+    crate::data::split::DEFAULT_HELDOUT
 }
 
+/// The evaluators a grid can name (`crate::eval::Evaluator` is the validated form).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
-pub enum Benchmark {
+pub enum BenchmarkName {
     #[default]
     World,
     Command,
@@ -407,40 +400,14 @@ pub enum Benchmark {
 #[serde(deny_unknown_fields)]
 pub struct DatasetEntry {
     pub name: Spanned<String>,
-    pub builder: Builder,
+    /// One of the four builders of SPEC.md section 1, or `file`.
+    pub builder: DatasetKind,
     /// A JSONL file of prompt/chosen/rejected triples (builder `file` only).
     pub path: Option<Spanned<String>>,
     /// Revisions whose length ratio to the losing output falls outside
     /// `[min_length_ratio, max_length_ratio]` (characters) are dropped.
     pub min_length_ratio: Option<Spanned<f64>>,
     pub max_length_ratio: Option<Spanned<f64>>,
-}
-
-/// The dataset builders of SPEC.md section 1.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[serde(rename_all = "snake_case")]
-pub enum Builder {
-    Clair,
-    JudgeOnPolicy,
-    JudgeOffPolicy,
-    StrongerPreferred,
-    File,
-}
-
-impl Builder {
-    pub fn name(self) -> &'static str {
-        match self {
-            Builder::Clair => "clair",
-            Builder::JudgeOnPolicy => "judge_on_policy",
-            Builder::JudgeOffPolicy => "judge_off_policy",
-            Builder::StrongerPreferred => "stronger_preferred",
-            Builder::File => "file",
-        }
-    }
-    /// Builders that need samples of the target model.
-    pub fn samples_target(self) -> bool {
-        matches!(self, Builder::Clair | Builder::JudgeOnPolicy | Builder::StrongerPreferred)
-    }
 }
 
 /// One `[[objective]]` row.
@@ -458,39 +425,6 @@ pub struct ObjectiveEntry {
 }
 fn d_true() -> bool {
     true
-}
-
-/// The objectives of SPEC.md section 2.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[serde(rename_all = "snake_case")]
-pub enum ObjectiveKind {
-    Dpo,
-    KtoPair,
-    Sft,
-    ApoZero,
-    ApoDown,
-    ApoZeroUnpaired,
-    Kto,
-}
-
-impl ObjectiveKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            ObjectiveKind::Dpo => "dpo",
-            ObjectiveKind::KtoPair => "kto_pair",
-            ObjectiveKind::Sft => "sft",
-            ObjectiveKind::ApoZero => "apo_zero",
-            ObjectiveKind::ApoDown => "apo_down",
-            ObjectiveKind::ApoZeroUnpaired => "apo_zero_unpaired",
-            ObjectiveKind::Kto => "kto",
-        }
-    }
-    pub fn is_unpaired(self) -> bool {
-        matches!(self, ObjectiveKind::ApoZeroUnpaired | ObjectiveKind::Kto)
-    }
-    pub fn uses_beta(self) -> bool {
-        self != ObjectiveKind::Sft
-    }
 }
 
 /// A (dataset, objective) cell named in an override or exclusion.

@@ -66,11 +66,11 @@ fn the_good_grid_parses_with_defaults() {
     assert_eq!(g.name, "t");
     assert_eq!(g.seeds, vec![1]);
     assert_eq!(g.cells.len(), 4);
-    assert_eq!(g.objectives[0].beta, Some(0.1));
-    assert_eq!(g.objectives[1].beta, None);
+    assert_eq!(g.objectives[0].loss.beta(), 0.1);
+    assert!(!g.objectives[1].loss.needs_reference(), "sft has no reward scale");
     assert_eq!(g.train.batch_size, 16);
     assert_eq!(g.train.max_prompt_tokens, 512);
-    assert_eq!(g.datasets[0].max_length_ratio, 2.0);
+    assert!(matches!(g.datasets[0].source, super::DatasetSource::Build { length_ratio: (_, 2.0), .. }));
 }
 
 #[test]

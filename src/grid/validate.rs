@@ -1,21 +1,23 @@
 //! From the parsed file to a [`Grid`]: checks that serde cannot express, each naming the line,
-//! column and key it is about.
+//! column and key it is about. Strings are parsed here, once, into the lower floors' types
+//! (model specs, devices, objectives, evaluators), so nothing downstream parses them again.
 
-use std::collections::BTreeSet;
-use std::ops::Range;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use toml::Spanned;
 
 use super::error::{GridError, Locator};
-use super::resolved::{Cell, Dataset, Grid, ModelSpec, Objective};
-use super::schema::{AgentSpec, Builder, GridFile, PromptSource, TrainSection};
-
-/// Default length-ratio filter of SPEC.md section 1.
-pub const DEFAULT_MIN_LENGTH_RATIO: f64 = 0.5;
-pub const DEFAULT_MAX_LENGTH_RATIO: f64 = 2.0;
-/// The paper's reward scale.
-pub const DEFAULT_BETA: f64 = 0.1;
+use super::resolved::{Cell, Dataset, DatasetSource, Devices, Eval, Grid, GridModel, Objective};
+use super::schema::{
+    AgentSpec, BenchmarkName, DatasetEntry, DatasetKind, EvalSection, GridFile, ModelSection, ObjectiveEntry,
+    PromptSource, TrainSection,
+};
+use crate::data::filters::FilterConfig;
+use crate::device::DeviceName;
+use crate::eval::{CommandEvaluator, Evaluator, evaluator::DEFAULT_COMMAND_TIMEOUT_S};
+use crate::model::spec::ModelSpec;
+use crate::objective::{DEFAULT_BETA, Objective as Loss};
 
 /// Names become folder names: `[a-z0-9_-]`, so no name can escape the results folder.
 pub fn check_name(name: &str) -> Result<(), String> {
@@ -33,145 +35,194 @@ pub fn check_name(name: &str) -> Result<(), String> {
 
 pub fn validate(file: GridFile, path: &Path, source: &str) -> Result<Grid, GridError> {
     let loc = Locator { file: path, source };
-    let span_of = |s: &Spanned<String>| -> Range<usize> { s.span() };
-
     let name = file.grid.name.get_ref().clone();
-    check_name(&name).map_err(|m| loc.at(span_of(&file.grid.name), "grid.name", m))?;
+    check_name(&name).map_err(|m| loc.at(file.grid.name.span(), "grid.name", m))?;
+    let seeds = seeds(&file, &loc)?;
+    let model = model(&file.model, &loc)?;
+    check_prompts_and_agents(&file, &loc)?;
+    check_train(&file.train, "train").map_err(|(k, m)| loc.whole_file(m).with_key(k))?;
+    let datasets = datasets(&file.datasets, &loc)?;
+    let objectives = objectives(&file.objectives, &loc)?;
+    let cells = cells(&file, &datasets, &objectives, &seeds, &loc)?;
+    let eval = eval(&file.eval, &loc)?;
+    let devices = devices(&file, &loc)?;
+    Ok(Grid {
+        name,
+        path: path.to_path_buf(),
+        seeds,
+        store: PathBuf::from(file.grid.store.clone().unwrap_or_else(|| "results/.cache".into())),
+        results: PathBuf::from(file.grid.results.clone().unwrap_or_else(|| "results".into())),
+        model,
+        prompts: file.prompts,
+        agents: file.agents,
+        train: file.train,
+        eval,
+        datasets,
+        objectives,
+        cells,
+        devices,
+    })
+}
 
-    let seeds = match (file.grid.seed, &file.grid.seeds) {
-        (Some(_), Some(s)) => return Err(loc.at(s.span(), "grid.seeds", "give either `seed` or `seeds`, not both")),
-        (None, Some(s)) if s.get_ref().is_empty() => {
-            return Err(loc.at(s.span(), "grid.seeds", "expected at least one seed"));
-        }
+fn seeds(file: &GridFile, loc: &Locator) -> Result<Vec<u64>, GridError> {
+    match (file.grid.seed, &file.grid.seeds) {
+        (Some(_), Some(s)) => Err(loc.at(s.span(), "grid.seeds", "give either `seed` or `seeds`, not both")),
+        (None, Some(s)) if s.get_ref().is_empty() => Err(loc.at(s.span(), "grid.seeds", "expected at least one seed")),
         (None, Some(s)) => {
             let mut seen = BTreeSet::new();
             if let Some(d) = s.get_ref().iter().find(|x| !seen.insert(**x)) {
                 return Err(loc.at(s.span(), "grid.seeds", format!("seed {d} is listed twice")));
             }
-            s.get_ref().clone()
+            Ok(s.get_ref().clone())
         }
-        (Some(seed), None) => vec![seed],
-        (None, None) => vec![0],
-    };
-
-    let spec = file.model.spec.get_ref().trim().to_string();
-    check_model_spec(&spec).map_err(|m| loc.at(file.model.spec.span(), "model.spec", m))?;
-    if file.model.pretrain.is_some() && spec != "tiny" {
-        return Err(loc.at(
-            file.model.spec.span(),
-            "model.pretrain",
-            format!("`[model.pretrain]` trains the embedded tiny model only; spec is `{spec}`"),
-        ));
+        (Some(seed), None) => Ok(vec![seed]),
+        (None, None) => Ok(vec![0]),
     }
-    let pretrain = (spec == "tiny").then(|| file.model.pretrain.clone().unwrap_or_default());
+}
 
+fn model(m: &ModelSection, loc: &Locator) -> Result<GridModel, GridError> {
+    let text = m.spec.get_ref().trim();
+    let at = |message: String| loc.at(m.spec.span(), "model.spec", message);
+    let spec: ModelSpec = text.parse().map_err(|e: crate::model::spec::SpecError| at(e.to_string()))?;
+    let tiny = match spec {
+        ModelSpec::Tiny(0) => true,
+        ModelSpec::Tiny(_) => {
+            return Err(at(format!("`{text}`: a grid's tiny model is trained from the grid's seed; write `tiny`")));
+        }
+        _ => false,
+    };
+    if m.pretrain.is_some() && !tiny {
+        let message = format!("`[model.pretrain]` trains the embedded tiny model only; spec is `{text}`");
+        return Err(loc.at(m.spec.span(), "model.pretrain", message));
+    }
+    Ok(GridModel { spec, pretrain: tiny.then(|| m.pretrain.clone().unwrap_or_default()) })
+}
+
+fn check_prompts_and_agents(file: &GridFile, loc: &Locator) -> Result<(), GridError> {
     if file.prompts.source == PromptSource::File && file.prompts.path.is_none() {
         return Err(loc.whole_file("`[prompts]` has `source = \"file\"` but no `path`").with_key("prompts.path"));
     }
     if matches!(file.agents.off_policy, AgentSpec::File { .. }) && file.prompts.source != PromptSource::File {
-        return Err(loc
-            .whole_file("`kind = \"file\"` reads other models' completions from the prompts file; it needs `[prompts] source = \"file\"`")
-            .with_key("agents.off_policy.kind"));
+        let message = "`kind = \"file\"` reads other models' completions from the prompts file; it needs `[prompts] source = \"file\"`";
+        return Err(loc.whole_file(message).with_key("agents.off_policy.kind"));
     }
     if file.prompts.count == 0 {
         return Err(loc.whole_file("expected at least one prompt").with_key("prompts.count"));
     }
-    check_train(&file.train, "train").map_err(|(k, m)| loc.whole_file(m).with_key(k))?;
-    super::agents::check_agents(&file.agents).map_err(|(k, m)| loc.whole_file(m).with_key(k))?;
+    super::agents::check_agents(&file.agents).map_err(|(k, m)| loc.whole_file(m).with_key(k))
+}
 
+fn datasets(entries: &[DatasetEntry], loc: &Locator) -> Result<Vec<Dataset>, GridError> {
     let mut datasets = Vec::new();
     let mut names = BTreeSet::new();
-    for (i, d) in file.datasets.iter().enumerate() {
+    for (i, d) in entries.iter().enumerate() {
         let key = |k: &str| format!("dataset[{i}].{k}");
         let n = d.name.get_ref();
         check_name(n).map_err(|m| loc.at(d.name.span(), key("name"), m))?;
         if !names.insert(n.clone()) {
             return Err(loc.at(d.name.span(), key("name"), format!("dataset `{n}` is declared twice")));
         }
-        let path = match (d.builder, &d.path) {
-            (Builder::File, None) => {
+        let source = match (d.builder, &d.path) {
+            (DatasetKind::File, None) => {
                 return Err(loc.at(d.name.span(), key("path"), "builder `file` needs `path` to a JSONL file"));
             }
-            (Builder::File, Some(p)) => Some(PathBuf::from(p.get_ref())),
+            (DatasetKind::File, Some(p)) => DatasetSource::File { path: PathBuf::from(p.get_ref()) },
             (b, Some(p)) => {
-                return Err(loc.at(
-                    p.span(),
-                    key("path"),
-                    format!("`path` is only for builder `file`, not `{}`", b.name()),
-                ));
+                let message = format!("`path` is only for builder `file`, not `{}`", b.as_str());
+                return Err(loc.at(p.span(), key("path"), message));
             }
-            (_, None) => None,
-        };
-        let ratio = |r: &Option<Spanned<f64>>, k: &str, default: f64| -> Result<f64, GridError> {
-            match r {
-                None => Ok(default),
-                Some(v) if v.get_ref().is_finite() && *v.get_ref() > 0.0 => Ok(*v.get_ref()),
-                Some(v) => Err(loc.at(v.span(), key(k), format!("expected a positive number, got {}", v.get_ref()))),
+            (DatasetKind::Build(kind), None) => {
+                DatasetSource::Build { kind, length_ratio: length_ratio(d, &key, loc)? }
             }
         };
-        let min = ratio(&d.min_length_ratio, "min_length_ratio", DEFAULT_MIN_LENGTH_RATIO)?;
-        let max = ratio(&d.max_length_ratio, "max_length_ratio", DEFAULT_MAX_LENGTH_RATIO)?;
-        if min > max {
-            let span = d.min_length_ratio.as_ref().map(|s| s.span()).unwrap_or(d.name.span());
-            return Err(loc.at(span, key("min_length_ratio"), format!("{min} is larger than max_length_ratio {max}")));
-        }
-        datasets.push(Dataset {
-            name: n.clone(),
-            builder: d.builder,
-            path,
-            min_length_ratio: min,
-            max_length_ratio: max,
-        });
+        datasets.push(Dataset { name: n.clone(), source });
     }
     if datasets.is_empty() {
         return Err(loc.whole_file("expected at least one `[[dataset]]` entry").with_key("dataset"));
     }
+    Ok(datasets)
+}
 
+/// The revision length-ratio filter's bounds; the defaults are the data floor's (SPEC.md 1).
+fn length_ratio(d: &DatasetEntry, key: &dyn Fn(&str) -> String, loc: &Locator) -> Result<(f64, f64), GridError> {
+    let (default_min, default_max) = FilterConfig::REVISION.length_ratio.unwrap_or((0.0, f64::INFINITY));
+    let ratio = |r: &Option<Spanned<f64>>, k: &str, default: f64| -> Result<f64, GridError> {
+        match r {
+            None => Ok(default),
+            Some(v) if v.get_ref().is_finite() && *v.get_ref() > 0.0 => Ok(*v.get_ref()),
+            Some(v) => Err(loc.at(v.span(), key(k), format!("expected a positive number, got {}", v.get_ref()))),
+        }
+    };
+    let min = ratio(&d.min_length_ratio, "min_length_ratio", default_min)?;
+    let max = ratio(&d.max_length_ratio, "max_length_ratio", default_max)?;
+    if min > max {
+        let span = d.min_length_ratio.as_ref().map(|s| s.span()).unwrap_or(d.name.span());
+        return Err(loc.at(span, key("min_length_ratio"), format!("{min} is larger than max_length_ratio {max}")));
+    }
+    Ok((min, max))
+}
+
+fn objectives(entries: &[ObjectiveEntry], loc: &Locator) -> Result<Vec<Objective>, GridError> {
     let mut objectives = Vec::new();
     let mut names = BTreeSet::new();
-    for (i, o) in file.objectives.iter().enumerate() {
+    for (i, o) in entries.iter().enumerate() {
         let key = |k: &str| format!("objective[{i}].{k}");
         let n = o.name.get_ref();
         check_name(n).map_err(|m| loc.at(o.name.span(), key("name"), m))?;
         if !names.insert(n.clone()) {
             return Err(loc.at(o.name.span(), key("name"), format!("objective `{n}` is declared twice")));
         }
-        let positive = |v: &Spanned<f64>, k: &str| -> Result<f64, GridError> {
-            let x = *v.get_ref();
-            if x.is_finite() && x > 0.0 {
-                Ok(x)
-            } else {
-                Err(loc.at(v.span(), key(k), format!("expected a positive number, got {x}")))
-            }
-        };
-        let beta = match (&o.beta, o.kind.uses_beta()) {
-            (Some(b), false) => return Err(loc.at(b.span(), key("beta"), "`sft` has no reward scale; remove `beta`")),
-            (Some(b), true) => Some(positive(b, "beta")?),
-            (None, true) => Some(DEFAULT_BETA),
-            (None, false) => None,
-        };
-        let weight = |w: &Option<Spanned<f64>>, k: &str| -> Result<Option<f64>, GridError> {
-            match (w, o.kind.is_unpaired()) {
-                (Some(v), false) => Err(loc.at(
-                    v.span(),
-                    key(k),
-                    format!("`{k}` applies to unpaired objectives only, not `{}`", o.kind.name()),
-                )),
-                (Some(v), true) => positive(v, k).map(Some),
-                (None, true) => Ok(Some(1.0)),
-                (None, false) => Ok(None),
-            }
-        };
-        let desirable_weight = weight(&o.desirable_weight, "desirable_weight")?;
-        let undesirable_weight = weight(&o.undesirable_weight, "undesirable_weight")?;
+        let loss = objective_loss(o, &key, loc)?;
         if o.enabled {
-            objectives.push(Objective { name: n.clone(), kind: o.kind, beta, desirable_weight, undesirable_weight });
+            objectives.push(Objective { name: n.clone(), loss });
         }
     }
     if objectives.is_empty() {
         return Err(loc.whole_file("expected at least one enabled `[[objective]]` entry").with_key("objective"));
     }
+    Ok(objectives)
+}
 
+/// The row's loss with β (the objective floor's default where omitted; none may be given for
+/// `sft`) and the unpaired objectives' weights (1 where omitted; none for paired ones).
+fn objective_loss(o: &ObjectiveEntry, key: &dyn Fn(&str) -> String, loc: &Locator) -> Result<Loss, GridError> {
+    let positive = |v: &Spanned<f64>, k: &str| -> Result<f64, GridError> {
+        let x = *v.get_ref();
+        if x.is_finite() && x > 0.0 {
+            Ok(x)
+        } else {
+            Err(loc.at(v.span(), key(k), format!("expected a positive number, got {x}")))
+        }
+    };
+    let beta = match (&o.beta, o.kind.needs_reference()) {
+        (Some(b), false) => return Err(loc.at(b.span(), key("beta"), "`sft` has no reward scale; remove `beta`")),
+        (Some(b), true) => positive(b, "beta")?,
+        (None, _) => DEFAULT_BETA,
+    };
+    let weight = |w: &Option<Spanned<f64>>, k: &str| -> Result<f64, GridError> {
+        match (w, o.kind.is_paired()) {
+            (Some(v), true) => {
+                let message = format!("`{k}` applies to unpaired objectives only, not `{}`", o.kind.name());
+                Err(loc.at(v.span(), key(k), message))
+            }
+            (Some(v), false) => positive(v, k),
+            (None, _) => Ok(1.0),
+        }
+    };
+    let desirable = weight(&o.desirable_weight, "desirable_weight")?;
+    let undesirable = weight(&o.undesirable_weight, "undesirable_weight")?;
+    Loss::from_kind(o.kind, beta, desirable, undesirable).map_err(|e| loc.at(o.name.span(), key("kind"), e.to_string()))
+}
+
+/// The dataset x objective x seed cells, minus exclusions, with overrides applied. Every cell's
+/// settings are checked against its objective (e.g. KTO needs micro-batches of two).
+fn cells(
+    file: &GridFile,
+    datasets: &[Dataset],
+    objectives: &[Objective],
+    seeds: &[u64],
+    loc: &Locator,
+) -> Result<Vec<Cell>, GridError> {
     let all_objectives: BTreeSet<&str> = file.objectives.iter().map(|o| o.name.get_ref().as_str()).collect();
     let find_cell =
         |d: &Spanned<String>, o: &Spanned<String>, what: &str| -> Result<(usize, Option<usize>), GridError> {
@@ -187,77 +238,102 @@ pub fn validate(file: GridFile, path: &Path, source: &str) -> Result<Grid, GridE
             }
             Ok((di, objectives.iter().position(|x| &x.name == o.get_ref())))
         };
-
     let mut excluded = BTreeSet::new();
     for e in &file.excludes {
         if let (di, Some(oi)) = find_cell(&e.dataset, &e.objective, "exclude")? {
             excluded.insert((di, oi));
         }
     }
-    let mut overrides = std::collections::BTreeMap::new();
+    let mut overrides = BTreeMap::new();
     for (i, ov) in file.overrides.iter().enumerate() {
         let (di, oi) = find_cell(&ov.dataset, &ov.objective, "override")?;
         let mut train = file.train.clone();
-        if let Some(lr) = ov.learning_rate {
-            train.learning_rate = lr;
-        }
-        if let Some(e) = ov.epochs {
-            train.epochs = e;
-        }
-        if let Some(b) = ov.batch_size {
-            train.batch_size = b;
-        }
+        train.learning_rate = ov.learning_rate.unwrap_or(train.learning_rate);
+        train.epochs = ov.epochs.unwrap_or(train.epochs);
+        train.batch_size = ov.batch_size.unwrap_or(train.batch_size);
         check_train(&train, &format!("override[{i}]")).map_err(|(k, m)| loc.at(ov.dataset.span(), k, m))?;
         if let Some(oi) = oi {
-            overrides.insert((di, oi), train);
+            overrides.insert((di, oi), (i, train));
         }
     }
-
     let mut cells = Vec::new();
-    for seed in &seeds {
+    for seed in seeds {
         for di in 0..datasets.len() {
-            for oi in 0..objectives.len() {
-                if excluded.contains(&(di, oi)) {
-                    continue;
-                }
-                let train = overrides.get(&(di, oi)).cloned().unwrap_or_else(|| file.train.clone());
+            for (oi, objective) in objectives.iter().enumerate().filter(|(oi, _)| !excluded.contains(&(di, *oi))) {
+                let (table, train) = match overrides.get(&(di, oi)) {
+                    Some((i, t)) => (format!("override[{i}]"), t.clone()),
+                    None => ("train".to_string(), file.train.clone()),
+                };
+                check_cell(objective, &train, &table, file, loc)?;
                 cells.push(Cell { dataset: di, objective: oi, seed: *seed, train });
             }
         }
     }
+    Ok(cells)
+}
 
+/// What would only fail once training starts: a micro-batch smaller than the loss needs.
+fn check_cell(o: &Objective, t: &TrainSection, table: &str, file: &GridFile, loc: &Locator) -> Result<(), GridError> {
+    let kind = o.loss.kind();
+    if t.micro_batch_size < kind.min_batch() {
+        let message = format!(
+            "objective `{}` ({}) needs micro-batches of at least {}, got micro_batch_size = {}",
+            o.name,
+            kind.name(),
+            kind.min_batch(),
+            t.micro_batch_size
+        );
+        let span = file.objectives.iter().find(|e| e.name.get_ref() == &o.name).map(|e| e.name.span());
+        let key = format!("{table}.micro_batch_size");
+        return Err(match span {
+            Some(span) => loc.at(span, key, message),
+            None => loc.whole_file(message).with_key(key),
+        });
+    }
+    Ok(())
+}
+
+/// `[eval]` into the evaluator seam: a `command` without its argv fails here, not after a
+/// checkpoint has loaded.
+fn eval(e: &EvalSection, loc: &Locator) -> Result<Eval, GridError> {
+    let name = e.benchmark.as_ref().map(|b| *b.get_ref()).unwrap_or_default();
+    if e.heldout_pairs == 0 {
+        return Err(loc.whole_file("expected at least 1 held-out pair").with_key("eval.heldout_pairs"));
+    }
+    let evaluator = match name {
+        BenchmarkName::World => {
+            if let Some(c) = &e.command {
+                return Err(loc.at(c.span(), "eval.command", "`command` is for `benchmark = \"command\"` only"));
+            }
+            Evaluator::World { count: e.count, max_new_tokens: e.max_new_tokens }
+        }
+        BenchmarkName::Command => {
+            let span = e.benchmark.as_ref().map(|b| b.span()).unwrap_or(0..0);
+            let Some(argv) = &e.command else {
+                let message =
+                    "`benchmark = \"command\"` needs `command = [\"PROGRAM\", ..., \"{model_dir}\", \"{output}\"]`";
+                return Err(loc.at(span, "eval.command", message));
+            };
+            let timeout = e.timeout_s.as_ref().map(|t| *t.get_ref()).unwrap_or(DEFAULT_COMMAND_TIMEOUT_S);
+            let command = CommandEvaluator::new(argv.get_ref().clone(), e.env.clone(), timeout)
+                .map_err(|m| loc.at(argv.span(), "eval.command", m))?;
+            Evaluator::Command(command)
+        }
+    };
+    Ok(Eval { evaluator, heldout_pairs: e.heldout_pairs })
+}
+
+fn devices(file: &GridFile, loc: &Locator) -> Result<Devices, GridError> {
+    let mut list = Vec::new();
     for (i, d) in file.devices.list.iter().enumerate() {
-        check_device(d).map_err(|m| loc.whole_file(m).with_key(format!("devices.list[{i}]")))?;
+        let name =
+            DeviceName::parse(d).map_err(|e| loc.whole_file(e.to_string()).with_key(format!("devices.list[{i}]")))?;
+        list.push(name);
     }
     if file.devices.jobs == Some(0) {
         return Err(loc.whole_file("expected at least 1").with_key("devices.jobs"));
     }
-
-    Ok(Grid {
-        name,
-        path: path.to_path_buf(),
-        seeds,
-        store: PathBuf::from(file.grid.store.clone().unwrap_or_else(|| "results/.cache".into())),
-        results: PathBuf::from(file.grid.results.clone().unwrap_or_else(|| "results".into())),
-        model: ModelSpec { spec, pretrain },
-        prompts: file.prompts,
-        agents: file.agents,
-        train: file.train,
-        eval: file.eval,
-        datasets,
-        objectives,
-        cells,
-        devices: file.devices,
-    })
-}
-
-fn check_model_spec(spec: &str) -> Result<(), String> {
-    match spec {
-        "tiny" | "smollm2" => Ok(()),
-        s if s.strip_prefix("hf:").is_some_and(|p| !p.is_empty()) => Ok(()),
-        s if s.strip_prefix("gguf:").is_some_and(|p| !p.is_empty()) => Ok(()),
-        s => Err(format!("unknown model spec `{s}`; expected `tiny`, `smollm2`, `hf:DIR` or `gguf:FILE`")),
-    }
+    Ok(Devices { list, jobs: file.devices.jobs })
 }
 
 fn check_train(t: &TrainSection, table: &str) -> Result<(), (String, String)> {
@@ -281,16 +357,6 @@ fn check_train(t: &TrainSection, table: &str) -> Result<(), (String, String)> {
         return err("max_response_tokens", "truncation lengths must be at least 1".into());
     }
     Ok(())
-}
-
-fn check_device(d: &str) -> Result<(), String> {
-    if d == "cpu" {
-        return Ok(());
-    }
-    match d.strip_prefix("cuda:").map(str::parse::<usize>) {
-        Some(Ok(_)) => Ok(()),
-        _ => Err(format!("unknown device `{d}`; expected `cpu` or `cuda:N`")),
-    }
 }
 
 impl GridError {

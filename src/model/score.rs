@@ -19,7 +19,7 @@ use super::tensors::host_vec;
 use super::tokenizer::Encoder;
 
 /// Token budgets for scoring (the paper: 512 each).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Truncation {
     pub max_prompt_tokens: usize,
     pub max_response_tokens: usize,

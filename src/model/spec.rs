@@ -40,7 +40,9 @@ pub enum ModelSpec {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SpecError {
-    #[error("unknown model spec `{0}`: expected hf:DIR, gguf:FILE, smollm2, tiny or tiny:SEED")]
+    #[error(
+        "unknown model spec `{0}`; expected `tiny`, `smollm2`, `hf:DIR` or `gguf:FILE` (`tiny:SEED`: a random tiny model, outside grids)"
+    )]
     Unknown(String),
     #[error("model spec `{0}` names no path")]
     EmptyPath(String),
@@ -78,6 +80,14 @@ impl FromStr for ModelSpec {
             "tiny" => Ok(ModelSpec::Tiny(0)),
             _ => Err(SpecError::Unknown(s.to_string())),
         }
+    }
+}
+
+/// A spec serializes as the text it was written as (`tiny`, `hf:DIR`, ...), as task keys have
+/// always recorded it.
+impl serde::Serialize for ModelSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }
 
@@ -351,6 +361,19 @@ pub fn tokenizer_files(model: &LoadedModel) -> Result<Option<Vec<(String, Vec<u8
         ("tokenizer.json".to_string(), tok.to_json()?.into_bytes()),
         ("tokenizer_config.json".to_string(), serde_json::to_vec_pretty(&cfg).unwrap_or_default()),
     ]))
+}
+
+/// Writes `model` (weights of a model of `spec`'s kind) as a Hugging Face folder that
+/// transformers loads: config, safetensors and, except for the tiny model's character
+/// tokenizer (which has no `tokenizer.json` form), the tokenizer files of `spec`. Returns
+/// whether tokenizer files were written.
+pub fn export_hf(model: &Llama, spec: &ModelSpec, dir: &Path) -> Result<bool, SpecError> {
+    let files = match spec {
+        ModelSpec::Tiny(_) => None,
+        _ => tokenizer_files(&load_model(spec)?)?,
+    };
+    super::hf::export_hf_dir(dir, model.config(), &model.to_tensors(), files.as_deref().unwrap_or_default())?;
+    Ok(files.is_some())
 }
 
 #[cfg(test)]

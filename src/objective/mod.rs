@@ -17,6 +17,7 @@
 //! on the device and with the dtype of its inputs, so f32 training on a GPU and the f64
 //! inspection command (`apogrid loss`) run the same lines.
 
+pub mod kind;
 pub mod metrics;
 pub mod paired;
 pub mod unpaired;
@@ -30,6 +31,7 @@ use std::str::FromStr;
 use burn::tensor::{Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+pub use kind::ObjectiveKind;
 pub use metrics::{LossOutput, Metrics, Rewards};
 pub use paired::PairedBatch;
 pub use unpaired::UnpairedBatch;
@@ -41,7 +43,7 @@ pub const DEFAULT_BETA: f64 = 0.1;
 /// can fix (shapes, missing inputs, batch size), so each names what was expected.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ObjectiveError {
-    #[error("unknown objective `{0}`; expected one of: {names}", names = Objective::NAMES.join(", "))]
+    #[error("unknown objective `{0}`; expected one of: {names}", names = ObjectiveKind::ALL.map(ObjectiveKind::name).join(", "))]
     UnknownName(String),
     #[error("{objective}: {what} must be finite and {bound}, got {value}")]
     BadParameter { objective: &'static str, what: &'static str, bound: &'static str, value: f64 },
@@ -134,25 +136,46 @@ pub enum Batch {
 }
 
 impl Objective {
-    /// Every objective name, in the order of SPEC.md section 2.
-    pub const NAMES: [&'static str; 7] = ["dpo", "apo_zero", "apo_down", "kto_pair", "sft", "apo_zero_unpaired", "kto"];
-
-    /// Builds an objective from its name and hyper-parameters. The weights are used only by the
-    /// unpaired objectives; callers that let users set them should reject them elsewhere (the
-    /// CLI does). `beta` must be finite and positive, weights finite and non-negative.
+    /// Builds an objective from its name and hyper-parameters (see [`Objective::from_kind`]).
     pub fn new(name: &str, beta: f64, desirable_weight: f64, undesirable_weight: f64) -> Result<Self, ObjectiveError> {
-        let objective = match name {
-            "dpo" => Objective::Dpo { beta },
-            "apo_zero" => Objective::ApoZero { beta },
-            "apo_down" => Objective::ApoDown { beta },
-            "kto_pair" => Objective::KtoPair { beta },
-            "sft" => Objective::Sft { beta },
-            "apo_zero_unpaired" => Objective::ApoZeroUnpaired { beta, desirable_weight, undesirable_weight },
-            "kto" => Objective::Kto { beta, desirable_weight, undesirable_weight },
-            other => return Err(ObjectiveError::UnknownName(other.to_string())),
+        let kind = name.parse::<ObjectiveKind>()?;
+        Objective::from_kind(kind, beta, desirable_weight, undesirable_weight)
+    }
+
+    /// Builds an objective of `kind`. The weights are used only by the unpaired objectives;
+    /// callers that let users set them should reject them elsewhere (the grid and the CLI do).
+    /// `beta` must be finite and positive, weights finite and non-negative. The match is
+    /// exhaustive: a new [`ObjectiveKind`] does not compile until it is built here.
+    pub fn from_kind(
+        kind: ObjectiveKind,
+        beta: f64,
+        desirable_weight: f64,
+        undesirable_weight: f64,
+    ) -> Result<Self, ObjectiveError> {
+        let objective = match kind {
+            ObjectiveKind::Dpo => Objective::Dpo { beta },
+            ObjectiveKind::ApoZero => Objective::ApoZero { beta },
+            ObjectiveKind::ApoDown => Objective::ApoDown { beta },
+            ObjectiveKind::KtoPair => Objective::KtoPair { beta },
+            ObjectiveKind::Sft => Objective::Sft { beta },
+            ObjectiveKind::ApoZeroUnpaired => Objective::ApoZeroUnpaired { beta, desirable_weight, undesirable_weight },
+            ObjectiveKind::Kto => Objective::Kto { beta, desirable_weight, undesirable_weight },
         };
         objective.validate()?;
         Ok(objective)
+    }
+
+    /// Which objective this is, without its hyper-parameters.
+    pub fn kind(&self) -> ObjectiveKind {
+        match self {
+            Objective::Dpo { .. } => ObjectiveKind::Dpo,
+            Objective::ApoZero { .. } => ObjectiveKind::ApoZero,
+            Objective::ApoDown { .. } => ObjectiveKind::ApoDown,
+            Objective::KtoPair { .. } => ObjectiveKind::KtoPair,
+            Objective::Sft { .. } => ObjectiveKind::Sft,
+            Objective::ApoZeroUnpaired { .. } => ObjectiveKind::ApoZeroUnpaired,
+            Objective::Kto { .. } => ObjectiveKind::Kto,
+        }
     }
 
     /// Checks the hyper-parameters (deserialization bypasses [`Objective::new`]).
@@ -175,15 +198,7 @@ impl Objective {
 
     /// The snake_case name used in grids, the CLI and serialized configs.
     pub fn name(&self) -> &'static str {
-        match self {
-            Objective::Dpo { .. } => "dpo",
-            Objective::ApoZero { .. } => "apo_zero",
-            Objective::ApoDown { .. } => "apo_down",
-            Objective::KtoPair { .. } => "kto_pair",
-            Objective::Sft { .. } => "sft",
-            Objective::ApoZeroUnpaired { .. } => "apo_zero_unpaired",
-            Objective::Kto { .. } => "kto",
-        }
+        self.kind().name()
     }
 
     /// The reward scale β (for `sft`, only the scale of its logged rewards).
@@ -213,12 +228,12 @@ impl Objective {
     /// Paired objectives take a [`PairedBatch`]; the others an [`UnpairedBatch`], in which each
     /// preference pair becomes one desirable and one undesirable example.
     pub fn is_paired(&self) -> bool {
-        !matches!(self, Objective::ApoZeroUnpaired { .. } | Objective::Kto { .. })
+        self.kind().is_paired()
     }
 
     /// Whether the loss needs the frozen reference model's log-probabilities (all but `sft`).
     pub fn needs_reference(&self) -> bool {
-        !matches!(self, Objective::Sft { .. })
+        self.kind().needs_reference()
     }
 
     /// Whether the batch must carry the mismatched-pair log-probs for the KL estimate (`kto`).

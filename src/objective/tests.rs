@@ -435,7 +435,7 @@ fn unpaired_and_sft_gradients_match_central_finite_differences() {
 
 #[test]
 fn names_round_trip_and_classify() {
-    for name in Objective::NAMES {
+    for name in super::ObjectiveKind::ALL.map(super::ObjectiveKind::name) {
         let o: Objective = name.parse().unwrap();
         assert_eq!(o.name(), name);
         assert_eq!(o.beta(), DEFAULT_BETA);

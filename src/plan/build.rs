@@ -1,4 +1,5 @@
-//! From a [`Grid`] to a [`Plan`]: one task per unit of work, keyed by its inputs.
+//! From a [`Grid`] to a [`Plan`]: one task per unit of work, each with its typed input
+//! (`super::inputs`) and keyed by it.
 //!
 //! What is shared is planned once: one base model, one prompt set, one sampling task, one
 //! dataset build and one reference log-prob task per dataset (shared by every objective on it),
@@ -8,222 +9,217 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde_json::{Value, json};
-
 use super::Plan;
-use super::task::{Task, TaskKind, task_key};
-use crate::grid::schema::{AgentSpec, Builder, PromptSource};
-use crate::grid::{Cell, Grid};
+use super::agent_input::{AgentInput, TargetInput};
+use super::inputs::*;
+use super::task::{Labels, Task, task_key};
+use crate::data::builders::BuilderKind;
+use crate::grid::schema::{AgentSpec, KeepCheckpoints, PromptSource};
+use crate::grid::{Cell, DatasetSource, Grid};
+
+/// Pretraining the tiny model keeps this many prompt and response tokens: the world's corpus
+/// is short by construction (prompts under 80 characters, responses under 100), so nothing is
+/// ever cut and the base model does not depend on `[train]`'s truncation.
+pub const PRETRAIN_TOKENS: usize = 128;
 
 pub fn build(grid: &Grid) -> Plan {
     let mut b = PlanBuilder::default();
     let data_seed = grid.seeds[0];
-    let several_seeds = grid.seeds.len() > 1;
-
-    let base = b.add(
-        "base_model",
-        TaskKind::BaseModel,
-        json!({ "spec": grid.model.spec, "pretrain": grid.model.pretrain, "seed": data_seed }),
-        json!({}),
-        vec![],
-    );
-
-    let needs_prompts = grid.datasets.iter().any(|d| d.builder != Builder::File);
-    let prompts = needs_prompts.then(|| {
-        let p = &grid.prompts;
-        let params = match p.source {
-            PromptSource::World => json!({ "source": "world", "count": p.count, "seed": data_seed }),
-            PromptSource::File => {
-                let path = p.path.clone().unwrap_or_default();
-                let mut params = json!({ "source": "file", "path": path, "sha256": file_digest(Path::new(&path)),
-                                         "count": p.count, "field": p.field });
-                if let AgentSpec::File { field } = &grid.agents.off_policy {
-                    params["completions_field"] = json!(field);
-                }
-                params
-            }
-        };
-        b.add("prompts", TaskKind::Prompts, params, json!({}), vec![])
-    });
-
-    // A target served by an API needs no local base model to sample; its identity (endpoint
-    // and model) is then an input instead. Grids without `[agents.target]` keep their keys.
-    let api_target = grid.agents.target.as_ref().map(target_identity);
-    let sample = prompts.map(|prompts| {
-        let s = &grid.agents.sampling;
-        let mut params = json!({ "samples": 2, "greedy": true, "temperature": s.temperature, "top_p": s.top_p,
-                                 "max_new_tokens": s.max_new_tokens, "seed": data_seed });
-        let deps = match &api_target {
-            Some(target) => {
-                params["target"] = target.clone();
-                vec![prompts]
-            }
-            None => vec![base, prompts],
-        };
-        b.add("sample", TaskKind::Sample, params, json!({}), deps)
-    });
-
-    let truncation = json!({
-        "max_prompt_tokens": grid.train.max_prompt_tokens,
-        "max_response_tokens": grid.train.max_response_tokens,
-    });
+    let base_input =
+        BaseModelInput { spec: grid.model.spec.clone(), pretrain: grid.model.pretrain.clone(), seed: data_seed };
+    let base = b.add("base_model", TaskInput::BaseModel(base_input), Labels::default(), vec![]);
+    let mut shared = Shared { base, sampling: None };
     let mut datasets = Vec::new();
     for d in &grid.datasets {
-        let labels = json!({ "dataset": d.name });
-        let common = json!({ "heldout": grid.eval.heldout_pairs, "seed": data_seed,
-                             "min_length_ratio": d.min_length_ratio, "max_length_ratio": d.max_length_ratio });
-        let (params, deps) = match (d.builder, prompts, sample) {
-            (Builder::File, _, _) => {
-                let path = d.path.clone().unwrap_or_default();
-                let params = json!({ "builder": "file", "path": path, "sha256": file_digest(&path), "common": common });
-                (params, vec![])
-            }
-            (builder, Some(prompts), Some(sample)) => {
-                let agents = &grid.agents;
-                let agent = |a: &AgentSpec| agent_identity(a);
-                let reviser = with_template(agent(&agents.reviser), agents.reviser_template.as_deref());
-                let judge = with_template(agent(&agents.judge), agents.judge_template.as_deref());
-                let who = match builder {
-                    Builder::Clair => json!({ "reviser": reviser }),
-                    Builder::JudgeOnPolicy => json!({ "judge": judge }),
-                    Builder::JudgeOffPolicy => json!({ "judge": judge, "off_policy": agent(&agents.off_policy) }),
-                    Builder::StrongerPreferred => json!({ "stronger": agent(&agents.stronger) }),
-                    Builder::File => unreachable!("handled above"),
-                };
-                // The judge also decides whether winners beat the model's own answers (SPEC.md 5).
-                let params = json!({ "builder": builder.name(), "agents": who,
-                                     "comparison_judge": judge, "common": common });
-                // The base model is a parent only where it is sampled locally (its earlier
-                // checkpoint feeds the oracle's off-policy pool).
-                let deps = if api_target.is_some() { vec![prompts, sample] } else { vec![base, prompts, sample] };
-                (params, deps)
-            }
-            _ => unreachable!("prompts and sampling are planned whenever a builder needs them"),
-        };
-        let ds = b.add(&format!("dataset/{}", d.name), TaskKind::Dataset, params, labels.clone(), deps);
-        let reference = b.add(
-            &format!("reference/{}", d.name),
-            TaskKind::ReferenceLogps,
-            truncation.clone(),
-            labels,
-            vec![base, ds],
-        );
-        datasets.push((ds, reference));
+        datasets.push(plan_dataset(&mut b, grid, &mut shared, d));
     }
-
-    let benchmark = json!({ "benchmark": grid.eval.benchmark, "count": grid.eval.count,
-                            "max_new_tokens": grid.eval.max_new_tokens, "command": grid.eval.command,
-                            "seed": data_seed });
-    let eval_base = b.add(
-        "eval/base",
-        TaskKind::Eval,
-        json!({ "epoch": 0, "benchmark": benchmark }),
-        json!({ "epoch": 0 }),
-        vec![base],
-    );
-
-    let mut sinks = vec![eval_base];
-    sinks.extend(datasets.iter().map(|(ds, _)| *ds));
+    let eval_base = EvalInput {
+        epoch: 0,
+        evaluator: grid.eval.evaluator.clone(),
+        seed: data_seed,
+        model: grid.model.spec.clone(),
+        heldout: None,
+        cell: "base".into(),
+    };
+    b.add("eval/base", TaskInput::Eval(eval_base), Labels { epoch: Some(0), ..Labels::default() }, vec![base]);
+    let several_seeds = grid.seeds.len() > 1;
     for cell in &grid.cells {
-        let (ds, reference) = datasets[cell.dataset];
-        let (train, evals) = plan_cell(&mut b, grid, cell, several_seeds, base, ds, reference, &benchmark);
-        sinks.push(train);
-        sinks.extend(evals);
+        plan_cell(&mut b, grid, cell, several_seeds, base, datasets[cell.dataset]);
     }
-    b.add("tables", TaskKind::Tables, json!({}), json!({ "grid": grid.name }), sinks);
     b.finish()
 }
 
-#[allow(clippy::too_many_arguments)]
-fn plan_cell(
-    b: &mut PlanBuilder,
-    grid: &Grid,
-    cell: &Cell,
-    several_seeds: bool,
+/// The parents every built dataset shares.
+struct Shared {
     base: usize,
-    ds: usize,
-    reference: usize,
-    benchmark: &Value,
-) -> (usize, Vec<usize>) {
+    /// The prompts and sample tasks, planned for the first built dataset.
+    sampling: Option<(usize, usize)>,
+}
+
+impl Shared {
+    /// The prompts and sample tasks, planned on first use (a grid of imported datasets has none).
+    fn sampling(&mut self, b: &mut PlanBuilder, grid: &Grid) -> (usize, usize) {
+        *self.sampling.get_or_insert_with(|| plan_sampling(b, grid, self.base))
+    }
+}
+
+/// Prompts and the target's samples. A target served by an API needs no local base model to
+/// sample; its identity (endpoint, model) is then an input.
+fn plan_sampling(b: &mut PlanBuilder, grid: &Grid, base: usize) -> (usize, usize) {
+    let data_seed = grid.seeds[0];
+    let p = &grid.prompts;
+    let input = match p.source {
+        PromptSource::World => PromptsInput::World { count: p.count, seed: data_seed },
+        PromptSource::File => {
+            let path = p.path.clone().unwrap_or_default();
+            let completions_field = match &grid.agents.off_policy {
+                AgentSpec::File { field } => Some(field.clone()),
+                _ => None,
+            };
+            let sha256 = crate::digest::file_key(Path::new(&path));
+            PromptsInput::File { path, sha256, count: p.count, field: p.field.clone(), completions_field }
+        }
+    };
+    let prompts = b.add("prompts", TaskInput::Prompts(input), Labels::default(), vec![]);
+    let s = &grid.agents.sampling;
+    let input = SampleInput {
+        samples: 2,
+        greedy: true,
+        temperature: s.temperature,
+        top_p: s.top_p,
+        max_new_tokens: s.max_new_tokens,
+        seed: data_seed,
+        target: grid.agents.target.clone().map(TargetInput),
+        model: grid.model.spec.clone(),
+    };
+    let deps = if input.target.is_some() { vec![prompts] } else { vec![base, prompts] };
+    let sample = b.add("sample", TaskInput::Sample(input), Labels::default(), deps);
+    (prompts, sample)
+}
+
+/// A dataset and its reference log-probs; returns both indices.
+fn plan_dataset(b: &mut PlanBuilder, grid: &Grid, shared: &mut Shared, d: &crate::grid::Dataset) -> (usize, usize) {
+    let labels = Labels { dataset: Some(d.name.clone()), ..Labels::default() };
+    let split = |ratio: Option<(f64, f64)>| SplitInput {
+        heldout: grid.eval.heldout_pairs,
+        seed: grid.seeds[0],
+        min_length_ratio: ratio.map(|r| r.0),
+        max_length_ratio: ratio.map(|r| r.1),
+    };
+    let (input, deps) = match &d.source {
+        DatasetSource::File { path } => {
+            let input = FileDatasetInput {
+                builder: (),
+                path: path.display().to_string(),
+                sha256: crate::digest::file_key(path),
+                common: split(None),
+            };
+            (DatasetInput::File(input), vec![])
+        }
+        DatasetSource::Build { kind, length_ratio } => {
+            let (prompts, sample) = shared.sampling(b, grid);
+            let input = BuiltDatasetInput {
+                builder: *kind,
+                agents: builder_agents(grid, *kind),
+                comparison_judge: judge(grid),
+                common: split(Some(*length_ratio)),
+                sampling: grid.agents.sampling.clone(),
+                model: grid.model.spec.clone(),
+            };
+            // The base model is a parent only where it is sampled locally (its earlier
+            // checkpoint feeds the oracle's off-policy pool).
+            let deps =
+                if grid.agents.target.is_some() { vec![prompts, sample] } else { vec![shared.base, prompts, sample] };
+            (DatasetInput::Built(input), deps)
+        }
+    };
+    let ds = b.add(&format!("dataset/{}", d.name), TaskInput::Dataset(input), labels.clone(), deps);
+    let reference = ReferenceInput { truncation: grid_truncation(grid), model: grid.model.spec.clone() };
+    let reference =
+        b.add(&format!("reference/{}", d.name), TaskInput::ReferenceLogps(reference), labels, vec![shared.base, ds]);
+    (ds, reference)
+}
+
+fn grid_truncation(grid: &Grid) -> crate::model::score::Truncation {
+    crate::model::score::Truncation {
+        max_prompt_tokens: grid.train.max_prompt_tokens,
+        max_response_tokens: grid.train.max_response_tokens,
+    }
+}
+
+fn judge(grid: &Grid) -> AgentInput {
+    AgentInput::new(&grid.agents.judge, grid.agents.judge_template.as_deref())
+}
+
+/// The agents a builder uses, and only those: a change to another role's agent leaves this
+/// dataset's key alone.
+fn builder_agents(grid: &Grid, kind: BuilderKind) -> BuilderAgents {
+    let a = &grid.agents;
+    let none = BuilderAgents { reviser: None, judge: None, off_policy: None, stronger: None };
+    match kind {
+        BuilderKind::Clair => {
+            BuilderAgents { reviser: Some(AgentInput::new(&a.reviser, a.reviser_template.as_deref())), ..none }
+        }
+        BuilderKind::JudgeOnPolicy => BuilderAgents { judge: Some(judge(grid)), ..none },
+        BuilderKind::JudgeOffPolicy => {
+            BuilderAgents { judge: Some(judge(grid)), off_policy: Some(AgentInput::new(&a.off_policy, None)), ..none }
+        }
+        BuilderKind::StrongerPreferred => BuilderAgents { stronger: Some(AgentInput::new(&a.stronger, None)), ..none },
+    }
+}
+
+/// One cell's training run, an evaluation per epoch and, with `keep_checkpoints =
+/// "best_last"`, the prune step after them.
+fn plan_cell(b: &mut PlanBuilder, grid: &Grid, cell: &Cell, several_seeds: bool, base: usize, data: (usize, usize)) {
+    let (ds, reference) = data;
     let dataset = &grid.datasets[cell.dataset];
     let objective = &grid.objectives[cell.objective];
     let seed_suffix = if several_seeds { format!("/s{}", cell.seed) } else { String::new() };
     let id = format!("{}/{}{seed_suffix}", dataset.name, objective.name);
     let t = &cell.train;
-    // keep_checkpoints decides what is deleted afterwards, not what is computed: not an input.
-    let params = json!({
-        "objective": { "kind": objective.kind, "beta": objective.beta,
-                       "desirable_weight": objective.desirable_weight,
-                       "undesirable_weight": objective.undesirable_weight },
-        "train": { "epochs": t.epochs, "learning_rate": t.learning_rate, "schedule": t.schedule,
-                   "optimizer": t.optimizer, "batch_size": t.batch_size,
-                   "micro_batch_size": t.micro_batch_size, "max_prompt_tokens": t.max_prompt_tokens,
-                   "max_response_tokens": t.max_response_tokens },
-        "seed": cell.seed,
-    });
-    let labels = json!({ "dataset": dataset.name, "objective": objective.name, "seed": cell.seed });
+    let settings = TrainSettings {
+        epochs: t.epochs,
+        learning_rate: t.learning_rate,
+        schedule: t.schedule,
+        optimizer: t.optimizer,
+        batch_size: t.batch_size,
+        micro_batch_size: t.micro_batch_size,
+        max_prompt_tokens: t.max_prompt_tokens,
+        max_response_tokens: t.max_response_tokens,
+    };
+    let truncation = settings.truncation();
+    let input =
+        TrainInput { objective: objective.loss, train: settings, seed: cell.seed, model: grid.model.spec.clone() };
+    let labels = Labels {
+        dataset: Some(dataset.name.clone()),
+        objective: Some(objective.name.clone()),
+        seed: Some(cell.seed),
+        epoch: None,
+    };
     // SFT needs no reference model: its key must not depend on the reference log-probs.
-    let deps = if objective.kind.uses_beta() { vec![base, ds, reference] } else { vec![base, ds] };
-    let train = b.add(&format!("train/{id}"), TaskKind::Train, params, labels.clone(), deps);
-    let evals = (1..=t.epochs)
-        .map(|epoch| {
-            let mut labels = labels.clone();
-            labels["epoch"] = json!(epoch);
-            b.add(
-                &format!("eval/{id}/e{epoch:02}"),
-                TaskKind::Eval,
-                json!({ "epoch": epoch, "benchmark": benchmark, "heldout": grid.eval.heldout_pairs }),
-                labels,
-                vec![train, ds, reference],
-            )
-        })
-        .collect();
-    (train, evals)
-}
-
-/// What identifies an agent's outputs: for an API, the endpoint, model and sampling settings
-/// (not the key's variable, timeouts or concurrency, which change no reply).
-fn agent_identity(a: &AgentSpec) -> Value {
-    match a {
-        AgentSpec::Oracle => json!({ "kind": "oracle" }),
-        AgentSpec::Api { base_url, model, temperature, max_tokens, .. } => {
-            json!({ "kind": "api", "base_url": base_url, "model": model, "temperature": temperature, "max_tokens": max_tokens })
-        }
-        AgentSpec::Model { spec } => json!({ "kind": "model", "spec": spec }),
-        AgentSpec::File { field } => json!({ "kind": "file", "field": field }),
+    let deps = if objective.loss.needs_reference() { vec![base, ds, reference] } else { vec![base, ds] };
+    let train = b.add(&format!("train/{id}"), TaskInput::Train(input), labels.clone(), deps);
+    let mut evals = Vec::new();
+    for epoch in 1..=t.epochs {
+        let input = EvalInput {
+            epoch,
+            evaluator: grid.eval.evaluator.clone(),
+            seed: grid.seeds[0],
+            model: grid.model.spec.clone(),
+            heldout: Some(HeldoutInput { beta: objective.loss.beta(), truncation }),
+            cell: id.clone(),
+        };
+        let labels = Labels { epoch: Some(epoch), ..labels.clone() };
+        evals.push(b.add(
+            &format!("eval/{id}/e{epoch:02}"),
+            TaskInput::Eval(input),
+            labels,
+            vec![train, ds, reference],
+        ));
     }
-}
-
-/// A served target's identity: endpoint and model. How it is sampled (temperature, top_p,
-/// length) is the `[agents.sampling]` section's, already in the `sample` task's parameters.
-fn target_identity(a: &AgentSpec) -> Value {
-    match a {
-        AgentSpec::Api { base_url, model, .. } => json!({ "kind": "api", "base_url": base_url, "model": model }),
-        other => agent_identity(other),
-    }
-}
-
-/// A prompt template changes every reply: its content enters the agent's identity.
-fn with_template(mut identity: Value, template: Option<&str>) -> Value {
-    if let Some(path) = template {
-        identity["template"] = json!(file_digest(Path::new(path)));
-    }
-    identity
-}
-
-/// A user file's content is an input: its sha256, or `missing` (the task then fails, naming it).
-fn file_digest(path: &Path) -> String {
-    use sha2::{Digest, Sha256};
-    use std::io::Read;
-    let Ok(mut f) = std::fs::File::open(path) else { return "missing".into() };
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        match f.read(&mut buf) {
-            Ok(0) => return hex::encode(hasher.finalize()),
-            Ok(n) => hasher.update(&buf[..n]),
-            Err(_) => return "unreadable".into(),
-        }
+    if grid.train.keep_checkpoints == KeepCheckpoints::BestLast {
+        let input = PruneInput { keep: KeepCheckpoints::BestLast };
+        b.add(&format!("prune/{id}"), TaskInput::Prune(input), labels, std::iter::once(train).chain(evals).collect());
     }
 }
 
@@ -234,12 +230,12 @@ struct PlanBuilder {
 }
 
 impl PlanBuilder {
-    fn add(&mut self, id: &str, kind: TaskKind, params: Value, labels: Value, deps: Vec<usize>) -> usize {
+    fn add(&mut self, id: &str, input: TaskInput, labels: Labels, deps: Vec<usize>) -> usize {
         let parent_keys: Vec<&str> = deps.iter().map(|d| self.tasks[*d].key.as_str()).collect();
-        let key = task_key(kind, &params, &parent_keys);
+        let key = task_key(&input, &parent_keys);
         let index = self.tasks.len();
         assert!(self.ids.insert(id.to_string(), index).is_none(), "task id `{id}` planned twice");
-        self.tasks.push(Task { id: id.to_string(), kind, params, labels, deps, key });
+        self.tasks.push(Task { id: id.to_string(), input, labels, deps, key });
         index
     }
 

@@ -1,13 +1,16 @@
 //! The plan: every task of a grid with its content key, as a petgraph DAG.
 
+pub mod agent_input;
 pub mod build;
+pub mod inputs;
 pub mod render;
 pub mod task;
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
 pub use build::build;
-pub use task::{Task, TaskKind, task_key};
+pub use inputs::TaskInput;
+pub use task::{Labels, Task, TaskKind, task_key};
 
 /// Tasks in dependency order (every task comes after its parents) plus their DAG.
 #[derive(Debug, Clone)]

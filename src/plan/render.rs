@@ -16,11 +16,11 @@ pub fn table(plan: &Plan, cached: &[bool]) -> String {
         let deps: Vec<&str> = t.deps.iter().map(|d| plan.tasks[*d].id.as_str()).collect();
         let deps = if deps.len() > 3 { format!("{} tasks", deps.len()) } else { deps.join(", ") };
         let state = if *c { "cached" } else { "to run" };
-        let _ = writeln!(out, "{state:<8} {:<16} {:<width$} {:<12} {deps}", t.kind.name(), t.id, &t.key[..12]);
+        let _ = writeln!(out, "{state:<8} {:<16} {:<width$} {:<12} {deps}", t.kind().name(), t.id, &t.key[..12]);
     }
     let mut per_kind: BTreeMap<TaskKind, (usize, usize)> = BTreeMap::new();
     for (t, c) in plan.tasks.iter().zip(cached) {
-        let e = per_kind.entry(t.kind).or_default();
+        let e = per_kind.entry(t.kind()).or_default();
         e.0 += 1;
         e.1 += usize::from(*c);
     }
@@ -64,7 +64,7 @@ pub fn json(plan: &Plan, cached: &[bool]) -> serde_json::Value {
         .zip(cached)
         .map(|(t, c)| {
             let deps: Vec<&str> = t.deps.iter().map(|d| plan.tasks[*d].id.as_str()).collect();
-            json!({ "id": t.id, "kind": t.kind.name(), "key": t.key, "deps": deps, "cached": c })
+            json!({ "id": t.id, "kind": t.kind().name(), "key": t.key, "deps": deps, "cached": c })
         })
         .collect();
     serde_json::Value::Array(tasks)

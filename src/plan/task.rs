@@ -1,9 +1,10 @@
-//! A task is a value: a kind, the canonical parameters that change its output, and its parents.
-//! Its key is the sha256 of exactly those, so equal work has equal keys and any change to an
+//! A task is a value: a typed input (whose kind is the task's), and its parents. Its key is the
+//! sha256 of exactly those, so equal work has equal keys and any change to an
 //! input (or to an ancestor) gives a new key.
 
-use serde::Serialize;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
+
+use super::inputs::TaskInput;
 use sha2::{Digest, Sha256};
 
 /// Every unit of work the tool knows.
@@ -24,8 +25,8 @@ pub enum TaskKind {
     Train,
     /// The score of one checkpoint (epoch 0 = the base model).
     Eval,
-    /// Tables and figures from everything above.
-    Tables,
+    /// Deletes a finished run's checkpoints but its best and last (`keep_checkpoints`).
+    Prune,
 }
 
 impl TaskKind {
@@ -38,7 +39,7 @@ impl TaskKind {
             TaskKind::ReferenceLogps => "reference_logps",
             TaskKind::Train => "train",
             TaskKind::Eval => "eval",
-            TaskKind::Tables => "tables",
+            TaskKind::Prune => "prune",
         }
     }
 
@@ -54,7 +55,7 @@ impl TaskKind {
         TaskKind::ReferenceLogps,
         TaskKind::Train,
         TaskKind::Eval,
-        TaskKind::Tables,
+        TaskKind::Prune,
     ];
 
     /// Bumped when a kind's implementation changes what it writes, so stale artifacts are not
@@ -66,6 +67,9 @@ impl TaskKind {
             TaskKind::Dataset => 3,
             // 2: the tiny model's wider init, sharded batches, the weak checkpoint at 1/8.
             TaskKind::BaseModel => 2,
+            // 2: `eval.json` holds a score record per benchmark (the evaluator seam); the key
+            // holds the model spec, truncation and β it reads.
+            TaskKind::Eval => 2,
             _ => 1,
         }
     }
@@ -76,25 +80,44 @@ impl TaskKind {
 pub struct Task {
     /// Human-readable and unique within a plan, e.g. `train/clair/dpo` or `eval/clair/dpo/e03`.
     pub id: String,
-    pub kind: TaskKind,
-    /// Canonical parameters: only what changes the output. Names (of datasets, objectives) are
-    /// labels, not inputs, and live in `labels`.
-    pub params: Value,
+    /// Only what changes the output (see `super::inputs`); names of datasets and objectives
+    /// are labels, not inputs.
+    pub input: TaskInput,
     /// Labels for reports and the progress display; not part of the key.
-    pub labels: Value,
+    pub labels: Labels,
     /// Indices of parent tasks in the plan, in a fixed role order.
     pub deps: Vec<usize>,
-    /// Hex sha256 of kind, version, params and the parents' keys.
+    /// Hex sha256 of kind, version, input and the parents' keys.
     pub key: String,
 }
 
-/// The key of a task with these inputs. `serde_json::Value` objects keep their keys sorted, so
+impl Task {
+    pub fn kind(&self) -> TaskKind {
+        self.input.kind()
+    }
+}
+
+/// Which grid entries a task belongs to, for reports and progress lines.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Labels {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub objective: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<usize>,
+}
+
+/// The key of a task with this input. `serde_json::Value` objects keep their keys sorted, so
 /// the JSON text is canonical.
-pub fn task_key(kind: TaskKind, params: &Value, parent_keys: &[&str]) -> String {
+pub fn task_key(input: &TaskInput, parent_keys: &[&str]) -> String {
+    let kind = input.kind();
     let canonical = serde_json::json!({
         "kind": kind.name(),
         "version": kind.version(),
-        "params": params,
+        "params": input.params(),
         "parents": parent_keys,
     });
     let mut hasher = Sha256::new();

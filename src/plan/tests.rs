@@ -41,19 +41,20 @@ fn keys(p: &Plan) -> BTreeMap<String, String> {
 }
 
 fn keys_of(p: &Plan, kind: TaskKind) -> BTreeSet<String> {
-    p.tasks.iter().filter(|t| t.kind == kind).map(|t| t.key.clone()).collect()
+    p.tasks.iter().filter(|t| t.kind() == kind).map(|t| t.key.clone()).collect()
 }
 
 #[test]
 fn the_plan_has_the_expected_shape() {
     let p = plan(GRID);
-    let count = |k| p.tasks.iter().filter(|t| t.kind == k).count();
+    let count = |k| p.tasks.iter().filter(|t| t.kind() == k).count();
     assert_eq!(count(TaskKind::BaseModel), 1);
     assert_eq!(count(TaskKind::Dataset), 2);
     assert_eq!(count(TaskKind::ReferenceLogps), 2);
     assert_eq!(count(TaskKind::Train), 6);
     assert_eq!(count(TaskKind::Eval), 6 * 3 + 1);
-    assert_eq!(count(TaskKind::Tables), 1);
+    // The report is not a task: it is written from the store after every run.
+    assert_eq!(count(TaskKind::Prune), 0, "keep_checkpoints is `all` by default");
     // Parents always come first.
     for (i, t) in p.tasks.iter().enumerate() {
         assert!(t.deps.iter().all(|d| *d < i), "{}", t.id);
@@ -88,13 +89,10 @@ fn adding_rows_adds_tasks_and_changes_no_existing_key() {
     let b = plan(&more);
     let (ka, kb) = (keys(&a), keys(&b));
     for (id, key) in &ka {
-        if id == "tables" {
-            continue; // the report covers every cell by design
-        }
         assert_eq!(kb.get(id), Some(key), "key of {id} changed");
     }
     assert!(kb.len() > ka.len());
-    assert_eq!(b.tasks.iter().filter(|t| t.kind == TaskKind::Train).count(), 3 * 4);
+    assert_eq!(b.tasks.iter().filter(|t| t.kind() == TaskKind::Train).count(), 3 * 4);
 }
 
 #[test]
@@ -104,7 +102,7 @@ fn reference_logps_are_shared_by_all_objectives_on_a_dataset() {
     let users: Vec<&str> = p
         .tasks
         .iter()
-        .filter(|t| t.kind == TaskKind::Train && t.deps.contains(&reference))
+        .filter(|t| t.kind() == TaskKind::Train && t.deps.contains(&reference))
         .map(|t| t.id.as_str())
         .collect();
     assert_eq!(users, vec!["train/clair/dpo", "train/clair/apo_zero"]);
@@ -133,8 +131,8 @@ fn beta_changes_only_its_objective() {
 #[test]
 fn seeds_replicate_training_but_share_data() {
     let p = plan(&GRID.replace("seed = 3", "seeds = [3, 4]"));
-    assert_eq!(p.tasks.iter().filter(|t| t.kind == TaskKind::Train).count(), 12);
-    assert_eq!(p.tasks.iter().filter(|t| t.kind == TaskKind::Dataset).count(), 2);
+    assert_eq!(p.tasks.iter().filter(|t| t.kind() == TaskKind::Train).count(), 12);
+    assert_eq!(p.tasks.iter().filter(|t| t.kind() == TaskKind::Dataset).count(), 2);
     assert!(p.index_of("train/clair/dpo/s4").is_some());
 }
 
@@ -142,9 +140,55 @@ fn seeds_replicate_training_but_share_data() {
 fn the_paper_grid_has_the_papers_shape() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("grids/paper.toml");
     let p = build(&crate::grid::load(&path).expect("paper grid"));
-    let count = |k| p.tasks.iter().filter(|t| t.kind == k).count();
+    let count = |k| p.tasks.iter().filter(|t| t.kind() == k).count();
     assert_eq!(count(TaskKind::Train), 20);
     assert_eq!(count(TaskKind::Dataset), 4);
     assert_eq!(count(TaskKind::ReferenceLogps), 4);
     assert_eq!(count(TaskKind::Eval), 20 * 18 + 1);
+}
+
+/// Each field a task reads, changed in the grid, changes that task's key: directly, or through
+/// the parent whose key holds it (the `#[serde(skip)]` fields of `plan::inputs`).
+#[test]
+fn every_input_a_task_reads_changes_its_key() {
+    let base = format!(
+        "{GRID}[model.pretrain]\nexamples = 100\n[agents.sampling]\ntemperature = 0.7\n[eval]\ncount = 30\nmax_new_tokens = 40\nheldout_pairs = 10\n"
+    );
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "examples = 100",
+            "examples = 101",
+            &["base_model", "sample", "dataset/clair", "train/clair/dpo", "eval/base"],
+        ),
+        ("seed = 3", "seed = 4", &["base_model", "prompts", "dataset/offp", "train/clair/sft"]),
+        ("temperature = 0.7", "temperature = 0.8", &["sample", "dataset/clair", "dataset/offp"]),
+        ("count = 30", "count = 31", &["eval/base", "eval/clair/dpo/e01"]),
+        ("max_new_tokens = 40", "max_new_tokens = 41", &["eval/base", "eval/offp/sft/e03"]),
+        ("heldout_pairs = 10", "heldout_pairs = 11", &["dataset/clair", "reference/clair", "eval/clair/dpo/e01"]),
+        ("builder = \"clair\"", "builder = \"clair\"\nmin_length_ratio = 0.4", &["dataset/clair"]),
+        (
+            "learning_rate = 1e-4",
+            "learning_rate = 1e-4\nmax_response_tokens = 64",
+            &["reference/clair", "train/clair/sft", "eval/clair/dpo/e02"],
+        ),
+        ("kind = \"dpo\"", "kind = \"dpo\"\nbeta = 0.3", &["train/clair/dpo", "eval/clair/dpo/e01"]),
+        ("epochs = 3", "epochs = 3\nbatch_size = 8", &["train/clair/apo_zero"]),
+    ];
+    let before = keys(&plan(&base));
+    for (from, to, changed) in cases {
+        assert!(base.contains(from), "{from}");
+        let after = keys(&plan(&base.replacen(from, to, 1)));
+        for id in *changed {
+            assert_ne!(before[*id], after[*id], "`{to}` left the key of {id} unchanged");
+        }
+    }
+    // Inputs a builder does not use leave its dataset alone; the judge is clair's comparison judge.
+    let judge = "[agents.judge]\nkind = \"api\"\nbase_url = \"http://localhost:1/v1\"\nmodel = \"m\"\n";
+    let with_judge = keys(&plan(&format!("{base}{judge}")));
+    assert_ne!(before["dataset/offp"], with_judge["dataset/offp"]);
+    assert_ne!(before["dataset/clair"], with_judge["dataset/clair"]);
+    assert_eq!(before["base_model"], with_judge["base_model"]);
+    // What changes no output is no input: an API's timeout and concurrency.
+    let slower = keys(&plan(&format!("{base}{judge}timeout_s = 999\nconcurrency = 3\n")));
+    assert_eq!(with_judge, slower);
 }

@@ -11,11 +11,12 @@ use std::path::Path;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use crate::artifacts::{
+    self, DATASET_MANIFEST, EvalResult, Heldout, JsonArtifact, ReferenceLogps, StepLog, TrainSummary,
+};
 use crate::grid::Grid;
-use crate::plan::{Plan, Task, TaskKind};
+use crate::plan::{Plan, TaskInput, TaskKind};
 use crate::store::Store;
-use crate::tasks::eval::{EvalResult, Heldout};
-use crate::train::StepLog;
 
 /// Everything the reports are made from.
 #[derive(Debug, Clone, Default)]
@@ -136,15 +137,18 @@ impl From<&Heldout> for HeldoutPoint {
     }
 }
 
-impl From<&EvalResult> for EvalPoint {
-    fn from(r: &EvalResult) -> Self {
-        EvalPoint {
+impl EvalPoint {
+    /// The point of an evaluation, from its headline (first) benchmark; `None` when it has no
+    /// score at all.
+    fn from_result(r: &EvalResult) -> Option<Self> {
+        let headline = r.scores.first()?;
+        Some(EvalPoint {
             epoch: r.epoch,
-            score: r.benchmark.overall,
-            mean_length: r.benchmark.mean_length,
-            per_family: r.benchmark.per_family.iter().map(|f| (f.family.as_str().to_string(), f.accuracy)).collect(),
+            score: headline.score,
+            mean_length: headline.length.unwrap_or(0.0),
+            per_family: headline.categories.iter().map(|c| (c.name.clone(), c.score)).collect(),
             heldout: r.heldout.as_ref().map(HeldoutPoint::from),
-        }
+        })
     }
 }
 
@@ -177,88 +181,82 @@ pub struct TrainInfo {
     pub steps: Vec<StepLog>,
 }
 
-#[derive(Deserialize)]
-struct TrainJson {
-    updates: usize,
-}
-
-#[derive(Deserialize)]
-struct ReferenceJson {
-    heldout: Vec<[f32; 2]>,
-}
-
 /// Reads what the store holds for `plan`'s tasks.
 pub fn collect(grid: &Grid, plan: &Plan, store: &Store) -> Collected {
     let mut c = Collected { grid: grid.name.clone(), seeds: grid.seeds.clone(), ..Collected::default() };
-    let label = |t: &Task, k: &str| t.labels[k].as_str().map(str::to_string);
-    let kind_of: BTreeMap<&str, &str> = grid.objectives.iter().map(|o| (o.name.as_str(), o.kind.name())).collect();
-
-    // Reference held-out means per dataset.
-    let mut reference: BTreeMap<String, (f64, f64)> = BTreeMap::new();
-    for t in plan.tasks.iter().filter(|t| t.kind == TaskKind::ReferenceLogps && store.is_done(&t.key)) {
-        let Some(ds) = label(t, "dataset") else { continue };
-        let path = store.artifact_dir(&t.key).join("reference.json");
-        if let Some(r) = read::<ReferenceJson>(&path, &mut c.warnings)
-            && !r.heldout.is_empty()
-        {
-            let n = r.heldout.len() as f64;
-            let chosen = r.heldout.iter().map(|p| p[0] as f64).sum::<f64>() / n;
-            let rejected = r.heldout.iter().map(|p| p[1] as f64).sum::<f64>() / n;
-            reference.insert(ds, (chosen, rejected));
-        }
-    }
-
+    let done = |kind: TaskKind| plan.tasks.iter().filter(move |t| t.kind() == kind && store.is_done(&t.key));
+    let reference = reference_means(done(TaskKind::ReferenceLogps), store, &mut c.warnings);
     for d in &grid.datasets {
-        let task = plan
-            .tasks
-            .iter()
-            .find(|t| t.kind == TaskKind::Dataset && label(t, "dataset").as_deref() == Some(d.name.as_str()));
+        let task = done(TaskKind::Dataset).find(|t| t.labels.dataset.as_deref() == Some(d.name.as_str()));
         let manifest = task
-            .filter(|t| store.is_done(&t.key))
-            .and_then(|t| read::<DatasetNumbers>(&store.artifact_dir(&t.key).join("manifest.json"), &mut c.warnings));
+            .and_then(|t| read::<DatasetNumbers>(&store.artifact_dir(&t.key).join(DATASET_MANIFEST), &mut c.warnings));
         c.datasets.push(DatasetInfo { name: d.name.clone(), manifest });
     }
-
-    let mut runs: Vec<RunData> = Vec::new();
+    let kind_of: BTreeMap<&str, &str> = grid.objectives.iter().map(|o| (o.name.as_str(), o.loss.name())).collect();
     let mut index: BTreeMap<(String, String, u64), usize> = BTreeMap::new();
-    for t in plan.tasks.iter().filter(|t| t.kind == TaskKind::Train) {
-        let (Some(dataset), Some(objective)) = (label(t, "dataset"), label(t, "objective")) else { continue };
-        let seed = t.labels["seed"].as_u64().unwrap_or(0);
-        let epochs_planned = t.params["train"]["epochs"].as_u64().unwrap_or(0) as usize;
+    for t in plan.tasks.iter().filter(|t| t.kind() == TaskKind::Train) {
+        let (Some(dataset), Some(objective), TaskInput::Train(input)) =
+            (&t.labels.dataset, &t.labels.objective, &t.input)
+        else {
+            continue;
+        };
+        let seed = t.labels.seed.unwrap_or(0);
         let train = store.is_done(&t.key).then(|| train_info(store, &t.key, &mut c.warnings)).flatten();
-        index.insert((dataset.clone(), objective.clone(), seed), runs.len());
-        runs.push(RunData {
+        index.insert((dataset.clone(), objective.clone(), seed), c.runs.len());
+        c.runs.push(RunData {
             kind: kind_of.get(objective.as_str()).copied().unwrap_or("unknown").to_string(),
-            reference_heldout: reference.get(&dataset).copied(),
-            dataset,
-            objective,
+            reference_heldout: reference.get(dataset).copied(),
+            dataset: dataset.clone(),
+            objective: objective.clone(),
             seed,
-            epochs_planned,
+            epochs_planned: input.train.epochs,
             evals: Vec::new(),
             train,
         });
     }
-
-    for t in plan.tasks.iter().filter(|t| t.kind == TaskKind::Eval && store.is_done(&t.key)) {
-        let Some(result) = read::<EvalResult>(&store.artifact_dir(&t.key).join("eval.json"), &mut c.warnings) else {
+    for t in done(TaskKind::Eval) {
+        let dir = store.artifact_dir(&t.key);
+        let Some(point) =
+            read::<EvalResult>(&dir.join(EvalResult::FILE), &mut c.warnings).and_then(|r| EvalPoint::from_result(&r))
+        else {
             continue;
         };
-        let point = EvalPoint::from(&result);
-        match (label(t, "dataset"), label(t, "objective")) {
+        match (&t.labels.dataset, &t.labels.objective) {
             (Some(ds), Some(obj)) => {
-                let seed = t.labels["seed"].as_u64().unwrap_or(0);
-                if let Some(&i) = index.get(&(ds, obj, seed)) {
-                    runs[i].evals.push(point);
+                let seed = t.labels.seed.unwrap_or(0);
+                if let Some(&i) = index.get(&(ds.clone(), obj.clone(), seed)) {
+                    c.runs[i].evals.push(point);
                 }
             }
             _ => c.base = Some(point),
         }
     }
-    for r in &mut runs {
+    for r in &mut c.runs {
         r.evals.sort_by_key(|e| e.epoch);
     }
-    c.runs = runs;
     c
+}
+
+/// Each dataset's mean reference log-probs of its held-out pairs (chosen, rejected).
+fn reference_means<'a>(
+    tasks: impl Iterator<Item = &'a crate::plan::Task>,
+    store: &Store,
+    warnings: &mut Vec<String>,
+) -> BTreeMap<String, (f64, f64)> {
+    let mut reference = BTreeMap::new();
+    for t in tasks {
+        let Some(ds) = &t.labels.dataset else { continue };
+        let path = store.artifact_dir(&t.key).join(ReferenceLogps::FILE);
+        if let Some(r) = read::<ReferenceLogps>(&path, warnings)
+            && !r.heldout.is_empty()
+        {
+            let n = r.heldout.len() as f64;
+            let chosen = r.heldout.iter().map(|p| p[0] as f64).sum::<f64>() / n;
+            let rejected = r.heldout.iter().map(|p| p[1] as f64).sum::<f64>() / n;
+            reference.insert(ds.clone(), (chosen, rejected));
+        }
+    }
+    reference
 }
 
 fn train_info(store: &Store, key: &str, warnings: &mut Vec<String>) -> Option<TrainInfo> {
@@ -270,38 +268,19 @@ fn train_info(store: &Store, key: &str, warnings: &mut Vec<String>) -> Option<Tr
             return None;
         }
     };
-    let updates = read::<TrainJson>(&dir.join("train.json"), warnings).map(|t| t.updates).unwrap_or(0);
-    let log = dir.join("log.jsonl");
-    let mut steps = Vec::new();
-    match std::fs::read_to_string(&log) {
-        Ok(text) => {
-            for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-                match serde_json::from_str::<StepLog>(line) {
-                    Ok(s) => steps.push(s),
-                    Err(e) => {
-                        warnings.push(format!("{} line {}: {e}", log.display(), i + 1));
-                        break;
-                    }
-                }
-            }
-        }
-        Err(e) => warnings.push(format!("{}: {e}", log.display())),
-    }
+    let updates = read::<TrainSummary>(&dir.join(TrainSummary::FILE), warnings).map(|t| t.updates).unwrap_or(0);
+    let steps = artifacts::read_step_log(&dir).unwrap_or_else(|e| {
+        warnings.push(format!("{e:#}"));
+        Vec::new()
+    });
     Some(TrainInfo { seconds, updates, steps })
 }
 
 fn read<T: DeserializeOwned>(path: &Path, warnings: &mut Vec<String>) -> Option<T> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) => {
-            warnings.push(format!("{}: {e}", path.display()));
-            return None;
-        }
-    };
-    match serde_json::from_str(&text) {
+    match artifacts::read_json(path) {
         Ok(v) => Some(v),
         Err(e) => {
-            warnings.push(format!("{}: {e}", path.display()));
+            warnings.push(format!("{e:#}"));
             None
         }
     }

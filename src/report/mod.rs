@@ -3,9 +3,9 @@
 //!
 //! [`collect`] reads what a grid's finished tasks left in the store (a partial grid gives
 //! partial tables); the table modules are pure functions of that; [`render_all`] turns it into
-//! files in memory and [`write_files`] writes them atomically into a folder. The `tables` task
-//! writes them into its artifact and into `<results>/<grid name>/`; `apogrid table` does the
-//! latter on demand.
+//! files in memory and [`write_files`] writes them atomically into a folder. [`publish`] does
+//! all three into `<results>/<grid name>/`: it is the one report writer, called after every
+//! `apogrid run` and by `apogrid table`. Writing reports never changes the store.
 //!
 //! Files (names are an interface): `table1.{md,csv,tex}`, `table2.*`, `table4.*`, `table5.*`
 //! (only for grids with unpaired objectives), `epochs.csv`, `steps.csv`, `report.md` (all tables
@@ -58,6 +58,23 @@ pub enum Format {
     Markdown,
     Csv,
     Latex,
+}
+
+/// What [`publish`] wrote.
+pub struct Published {
+    pub dir: PathBuf,
+    pub files: usize,
+    pub collected: Collected,
+}
+
+/// Collects the store's results for `plan`, renders every report and writes it into
+/// `<results>/<grid name>/`.
+pub fn publish(grid: &Grid, plan: &crate::plan::Plan, store: &crate::store::Store) -> Result<Published, ReportError> {
+    let collected = collect(grid, plan, store);
+    let files = render_all(&collected)?;
+    let dir = results_dir(grid);
+    write_files(&dir, &files)?;
+    Ok(Published { dir, files: files.len(), collected })
 }
 
 /// Where a grid's reports go: `<results>/<grid name>/`.

@@ -10,31 +10,30 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
-use super::bundle::{self, device_for};
-use super::sample::GENERATION_BATCH;
+use super::bundle;
 use crate::agents::api::ApiGenerator;
-use crate::agents::model::OwnedModelGenerator;
+use crate::agents::model::{GENERATION_BATCH, OwnedModelGenerator};
 use crate::agents::prompted::{PromptedJudge, PromptedReviser, Rejections};
 use crate::api::retry::RetryPolicy;
 use crate::api::{ApiKey, ApiSettings, ChatService};
 use crate::data::agents::{Generator, Judge, Reviser};
 use crate::data::template::{PromptTemplate, Role};
 use crate::exec::TaskContext;
-use crate::grid::Grid;
 use crate::grid::schema::AgentSpec;
+use crate::model::spec::ModelSpec;
+use crate::plan::agent_input::AgentInput;
 use crate::world::oracle::{OracleJudge, OracleReviser};
 use crate::world::policies::StrongerModel;
 
 /// A loaded local model as a generator, decoding as `[agents.sampling]` says.
-pub fn local_generator(name: &str, b: bundle::Bundle, grid: &Grid) -> OwnedModelGenerator {
-    let s = &grid.agents.sampling;
+pub fn local_generator(name: &str, b: bundle::Bundle, max_new_tokens: usize, top_p: f64) -> OwnedModelGenerator {
     OwnedModelGenerator {
         name: name.to_string(),
         model: b.model,
         tokenizer: b.tokenizer,
         format: b.format,
-        max_new_tokens: s.max_new_tokens,
-        top_p: s.top_p as f32,
+        max_new_tokens,
+        top_p: top_p as f32,
         batch_size: GENERATION_BATCH,
     }
 }
@@ -44,15 +43,17 @@ pub const CACHE_DIR: &str = ".api-cache";
 
 /// Builds agents for one task and remembers the API services and rejection counters it made.
 pub struct AgentFactory<'a> {
-    grid: &'a Grid,
     ctx: &'a TaskContext<'a>,
+    /// `[agents.sampling]`: how local models answer.
+    max_new_tokens: usize,
+    top_p: f64,
     services: Vec<(String, Arc<ChatService>)>,
     rejections: Vec<(String, Rejections)>,
 }
 
 impl<'a> AgentFactory<'a> {
-    pub fn new(grid: &'a Grid, ctx: &'a TaskContext<'a>) -> Self {
-        AgentFactory { grid, ctx, services: Vec::new(), rejections: Vec::new() }
+    pub fn new(ctx: &'a TaskContext<'a>, max_new_tokens: usize, top_p: f64) -> Self {
+        AgentFactory { ctx, max_new_tokens, top_p, services: Vec::new(), rejections: Vec::new() }
     }
 
     /// An API agent as a generator for `role` (`greedy_temperature`: see [`ApiGenerator`]).
@@ -109,25 +110,24 @@ impl<'a> AgentFactory<'a> {
 
     /// A local model (not `tiny`, which is the target itself) as a generator.
     fn model(&self, spec: &str) -> anyhow::Result<OwnedModelGenerator> {
-        if spec == "tiny" {
+        let parsed: ModelSpec = spec.parse()?;
+        if let ModelSpec::Tiny(_) = parsed {
             bail!("`tiny` is the embedded target model and cannot play another role; use `oracle`");
         }
-        let b = bundle::from_spec(spec, &device_for(&self.ctx.slot.device)?)?;
-        Ok(local_generator(spec, b, self.grid))
+        let b = bundle::from_spec(&parsed, &bundle::device(self.ctx)?)?;
+        Ok(local_generator(spec, b, self.max_new_tokens, self.top_p))
     }
 
-    fn template(&self, role: Role, path: Option<&str>) -> anyhow::Result<PromptTemplate> {
-        Ok(match path {
-            Some(p) => PromptTemplate::load(role, std::path::Path::new(p))?,
+    fn template(&self, role: Role, agent: &AgentInput) -> anyhow::Result<PromptTemplate> {
+        Ok(match &agent.template {
+            Some(t) => PromptTemplate::load(role, &t.path)?,
             None => PromptTemplate::paper(role),
         })
     }
 
-    pub fn reviser(&mut self) -> anyhow::Result<Box<dyn Reviser>> {
-        let grid = self.grid;
-        let a = &grid.agents;
-        let template = self.template(Role::Reviser, a.reviser_template.as_deref());
-        let reviser = match &a.reviser {
+    pub fn reviser(&mut self, agent: &AgentInput) -> anyhow::Result<Box<dyn Reviser>> {
+        let template = self.template(Role::Reviser, agent);
+        let reviser = match &agent.spec {
             AgentSpec::Oracle => return Ok(Box::new(OracleReviser)),
             spec @ AgentSpec::Api { .. } => {
                 PromptedReviser::new(Box::new(self.api("reviser", spec, None)?) as Box<dyn Generator>, template?)
@@ -141,11 +141,9 @@ impl<'a> AgentFactory<'a> {
         Ok(Box::new(reviser))
     }
 
-    pub fn judge(&mut self, seed: u64) -> anyhow::Result<Box<dyn Judge>> {
-        let grid = self.grid;
-        let a = &grid.agents;
-        let template = self.template(Role::Judge, a.judge_template.as_deref());
-        let judge = match &a.judge {
+    pub fn judge(&mut self, agent: &AgentInput, seed: u64) -> anyhow::Result<Box<dyn Judge>> {
+        let template = self.template(Role::Judge, agent);
+        let judge = match &agent.spec {
             AgentSpec::Oracle => return Ok(Box::new(OracleJudge { seed })),
             spec @ AgentSpec::Api { .. } => {
                 PromptedJudge::new(Box::new(self.api("judge", spec, None)?) as Box<dyn Generator>, template?)

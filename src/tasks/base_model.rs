@@ -6,15 +6,16 @@
 
 use serde_json::{Value, json};
 
-use super::bundle::{device_for, text_side};
+use super::bundle::{device, text_side};
+use crate::artifacts::{BASE_MODEL_DIR, WEAK_MODEL_DIR};
 use crate::exec::TaskContext;
-use crate::grid::Grid;
 use crate::model::checkpoint;
 use crate::model::llama::Llama;
 use crate::model::score::Truncation;
 use crate::model::tiny::tiny_model;
 use crate::model::tokenizer::Encoder;
-use crate::plan::Task;
+use crate::plan::build::PRETRAIN_TOKENS;
+use crate::plan::inputs::BaseModelInput;
 use crate::train::pretrain::{PretrainSpec, pretrain};
 use crate::world::corpus::training_corpus;
 
@@ -23,44 +24,35 @@ use crate::world::corpus::training_corpus;
 /// so, as in the paper, the other models' outputs are mostly worse than the target's own.
 const WEAK_CHECKPOINT_DIVISOR: usize = 8;
 
-/// Pretraining keeps at least this many prompt and response tokens (the world's texts fit).
-const PRETRAIN_MIN_TOKENS: usize = 128;
-
-pub fn run(grid: &Grid, task: &Task, ctx: &TaskContext) -> anyhow::Result<Value> {
-    let spec = grid.model.spec.as_str();
-    let Some(pre) = &grid.model.pretrain else {
+pub fn run(input: &BaseModelInput, ctx: &TaskContext) -> anyhow::Result<Value> {
+    let spec = &input.spec;
+    let Some(pre) = &input.pretrain else {
         // A real model is used as it is: check that it loads, and record what it is.
         let (tokenizer, _) = text_side(spec)?;
-        return Ok(json!({ "spec": spec, "vocab": tokenizer.vocab_size() }));
+        return Ok(json!({ "spec": spec.to_string(), "vocab": tokenizer.vocab_size() }));
     };
-    let seed = task.params["seed"].as_u64().unwrap_or(0);
+    let seed = input.seed;
     let (tokenizer, format) = text_side(spec)?;
     let encoder = Encoder::new(tokenizer.as_ref(), format.as_ref());
     let corpus = training_corpus(seed, pre.examples);
     let examples: Vec<(Vec<u32>, Vec<u32>)> =
         corpus.iter().map(|e| (encoder.prompt(&e.prompt), encoder.response(&e.response))).collect();
-    let device = device_for(&ctx.slot.device)?;
+    let device = device(ctx)?;
     let model = tiny_model(seed, &device.clone().autodiff())?;
     let spec = PretrainSpec {
         epochs: pre.epochs,
         learning_rate: pre.learning_rate,
         batch_size: pre.batch_size,
-        // The world's corpus is short by construction (prompts under 80 characters, responses
-        // under 100); the preference-training limits of `[train]` must not cut a response before
-        // its answer and end-of-sequence, or the model never learns where its answers stop.
-        truncation: Truncation {
-            max_prompt_tokens: grid.train.max_prompt_tokens.max(PRETRAIN_MIN_TOKENS),
-            max_response_tokens: grid.train.max_response_tokens.max(PRETRAIN_MIN_TOKENS),
-        },
+        truncation: Truncation { max_prompt_tokens: PRETRAIN_TOKENS, max_response_tokens: PRETRAIN_TOKENS },
         seed,
         pad_id: tokenizer.pad_id(),
     };
-    let weak_dir = ctx.out.join("weak");
+    let weak_dir = ctx.out.join(WEAK_MODEL_DIR);
     let updates = spec.steps_per_epoch(examples.len()) * spec.epochs;
     let weak_at = (updates / WEAK_CHECKPOINT_DIVISOR).max(1);
     let mut save_weak = |m: &Llama| Ok(checkpoint::save(&weak_dir, m, None, &json!({ "updates": weak_at }))?);
     let (model, report) = pretrain(model, &examples, &spec, &|m| ctx.progress.set(m), (weak_at, &mut save_weak))?;
-    checkpoint::save(&ctx.out.join("model"), &model, None, &json!({ "epochs": pre.epochs }))?;
+    checkpoint::save(&ctx.out.join(BASE_MODEL_DIR), &model, None, &json!({ "epochs": pre.epochs }))?;
     let correct = corpus.iter().filter(|e| e.correct).count();
     Ok(json!({
         "spec": "tiny",

@@ -1,10 +1,9 @@
 //! `dataset`: one preference dataset from the builders of `crate::data`, with the target's
 //! samples replayed from the `sample` task, and the reviser, judge, stronger model and
-//! off-policy pool the grid's `[agents]` name (embedded oracle, local model or API; see
-//! `super::agents`). Writes `train.jsonl`, `heldout.jsonl` and `manifest.json` (filter counts,
-//! contrastiveness, winner-vs-model fraction), and, when an API or prompted agent ran,
-//! `api-stats.json` (requests, cache hits, retries, failures and rejections by reason, tokens,
-//! wall time).
+//! off-policy pool its input names (embedded oracle, local model or API; see
+//! `super::agents`). Writes the dataset folder (train and held-out triples, manifest with
+//! filter counts, contrastiveness and the winner-vs-model fraction), and, when an API or
+//! prompted agent ran, its costs and rejections.
 //!
 //! Failed requests: an item whose request failed for good (after retries) is dropped and
 //! counted. When more than half of the items that reached an agent failed that way, the task
@@ -12,48 +11,42 @@
 //! silently biased dataset); the replies that did arrive are cached, so a rerun sends only the
 //! requests that failed.
 
-use anyhow::{Context, bail};
-use serde_json::Value;
-
 use std::sync::Arc;
 
+use anyhow::bail;
+use serde_json::Value;
+
 use super::agents::{AgentFactory, local_generator};
-use super::bundle::{self, device_for};
-use super::io::{label, read_json, write_json};
-use super::prompts::COMPLETIONS;
+use super::bundle;
 use crate::agents::file;
 use crate::agents::replay::{Replay, SampleSet};
-use crate::data::agents::Generator;
+use crate::artifacts::{API_STATS_FILE, Completions, JsonArtifact, Prompts, WEAK_MODEL_DIR, write_json};
+use crate::data::agents::{Generator, Judge};
 use crate::data::builders::{self, BuildOptions, BuilderKind, Built};
 use crate::data::dataset::{Dataset, write_dir};
 use crate::data::filters::{FilterConfig, FilterCounts};
 use crate::data::triple::read_jsonl;
 use crate::data::winner_vs_model::winner_vs_model;
 use crate::exec::TaskContext;
-use crate::grid::schema::{AgentSpec, Builder};
-use crate::grid::{self, Grid};
-use crate::plan::{Task, TaskKind};
+use crate::grid::schema::AgentSpec;
+use crate::plan::TaskKind;
+use crate::plan::inputs::{BuiltDatasetInput, DatasetInput};
 use crate::world::policies::RulePolicy;
 
 /// Winner-vs-model comparisons per dataset (SPEC.md section 5 asks for a sample).
 pub const COMPARISONS: usize = 200;
 
-pub fn run(grid: &Grid, task: &Task, ctx: &TaskContext) -> anyhow::Result<Value> {
-    let name = label(task, "dataset")?;
-    let entry =
-        grid.datasets.iter().find(|d| d.name == name).with_context(|| format!("no dataset `{name}` in the grid"))?;
-    let seed = task.params["common"]["seed"].as_u64().unwrap_or(0);
-    let heldout = grid.eval.heldout_pairs;
+pub fn run(input: &DatasetInput, ctx: &TaskContext) -> anyhow::Result<Value> {
+    let split = input.split();
     let mut api = None;
-    let dataset = match entry.builder {
-        Builder::File => {
-            let path = entry.path.as_deref().context("builder `file` needs a path")?;
-            let triples = read_jsonl(path)?;
+    let dataset = match input {
+        DatasetInput::File(f) => {
+            let triples = read_jsonl(std::path::Path::new(&f.path))?;
             let counts = FilterCounts { considered: triples.len(), kept: triples.len(), ..FilterCounts::default() };
-            Dataset::from_triples("file", triples, counts, heldout, seed)
+            Dataset::from_triples("file", triples, counts, split.heldout, split.seed)
         }
-        builder => {
-            let (dataset, stats) = build(grid, entry, builder, seed, ctx)?;
+        DatasetInput::Built(b) => {
+            let (dataset, stats) = build(b, ctx)?;
             api = stats;
             dataset
         }
@@ -61,50 +54,52 @@ pub fn run(grid: &Grid, task: &Task, ctx: &TaskContext) -> anyhow::Result<Value>
     write_dir(&ctx.out, &dataset)?;
     let mut summary = serde_json::to_value(&dataset.manifest)?;
     if let Some((stats, lines)) = api {
-        write_json(&ctx.out.join("api-stats.json"), &stats)?;
+        write_json(&ctx.out.join(API_STATS_FILE), &stats)?;
         summary["api"] = stats;
         summary["notes"] = lines.into();
     }
     Ok(summary)
 }
 
-fn build(
-    grid: &Grid,
-    entry: &grid::Dataset,
-    builder: Builder,
-    seed: u64,
-    ctx: &TaskContext,
-) -> anyhow::Result<(Dataset, Option<(Value, Vec<String>)>)> {
-    let prompts: Vec<String> = read_json(&ctx.parent(TaskKind::Prompts)?.join("prompts.json"))?;
-    let samples: SampleSet = read_json(&ctx.parent(TaskKind::Sample)?.join("samples.json"))?;
+/// API costs per role as JSON, and one line per role for the run's log.
+type ApiSummary = Option<(Value, Vec<String>)>;
+
+fn build(input: &BuiltDatasetInput, ctx: &TaskContext) -> anyhow::Result<(Dataset, ApiSummary)> {
+    let Prompts(prompts) = Prompts::read(&ctx.parent(TaskKind::Prompts)?)?;
+    let samples = SampleSet::read(&ctx.parent(TaskKind::Sample)?)?;
     let mut target = Replay::new(&samples);
-    let kind = match builder {
-        Builder::Clair => BuilderKind::Clair,
-        Builder::JudgeOnPolicy => BuilderKind::JudgeOnPolicy,
-        Builder::JudgeOffPolicy => BuilderKind::JudgeOffPolicy,
-        Builder::StrongerPreferred => BuilderKind::StrongerPreferred,
-        Builder::File => unreachable!("imported above"),
-    };
-    let mut opts = BuildOptions::new(kind, seed);
-    opts.temperature = grid.agents.sampling.temperature as f32;
+    let kind = input.builder;
+    let split = &input.common;
+    let mut opts = BuildOptions::new(kind, split.seed);
+    opts.temperature = input.sampling.temperature as f32;
     if kind == BuilderKind::Clair {
-        opts.filters = FilterConfig { length_ratio: Some((entry.min_length_ratio, entry.max_length_ratio)) };
+        let ratio = split.min_length_ratio.zip(split.max_length_ratio);
+        opts.filters = FilterConfig { length_ratio: ratio };
     }
-    let mut agents = AgentFactory::new(grid, ctx);
-    let mut judge = agents.judge(seed)?;
+    let mut agents = AgentFactory::new(ctx, input.sampling.max_new_tokens, input.sampling.top_p);
+    let mut judge = agents.judge(&input.comparison_judge, split.seed)?;
     ctx.progress.set(format!("building {} from {} prompts", kind.as_str(), prompts.len()));
+    let a = &input.agents;
+    let missing = |role: &str| anyhow::anyhow!("the `{}` builder's input names no {role}", kind.as_str());
     let built = match kind {
-        BuilderKind::Clair => builders::clair(&prompts, &mut target, agents.reviser()?.as_mut(), &opts)?,
+        BuilderKind::Clair => {
+            let mut reviser = agents.reviser(a.reviser.as_ref().ok_or_else(|| missing("reviser"))?)?;
+            builders::clair(&prompts, &mut target, reviser.as_mut(), &opts)?
+        }
         BuilderKind::JudgeOnPolicy => builders::judge_on_policy(&prompts, &mut target, judge.as_mut(), &opts)?,
         BuilderKind::StrongerPreferred => {
-            let mut stronger = agents.generator("stronger", &grid.agents.stronger)?;
+            let stronger = a.stronger.as_ref().ok_or_else(|| missing("stronger model"))?;
+            let mut stronger = agents.generator("stronger", &stronger.spec)?;
             builders::stronger_preferred(&prompts, &mut target, stronger.as_mut(), &opts)?
         }
-        BuilderKind::JudgeOffPolicy => off_policy(grid, ctx, &prompts, &mut agents, judge.as_mut(), &opts)?,
+        BuilderKind::JudgeOffPolicy => {
+            let pool = a.off_policy.as_ref().ok_or_else(|| missing("off-policy pool"))?;
+            off_policy(input, &pool.spec, ctx, &prompts, &mut agents, judge.as_mut(), &opts)?
+        }
     };
     check_failures(&built, &agents)?;
-    let mut dataset = Dataset::from_built(built, grid.eval.heldout_pairs, seed);
-    let comparison = winner_vs_model(&dataset.train, &mut target, judge.as_mut(), seed, Some(COMPARISONS))?;
+    let mut dataset = Dataset::from_built(built, split.heldout, split.seed);
+    let comparison = winner_vs_model(&dataset.train, &mut target, judge.as_mut(), split.seed, Some(COMPARISONS))?;
     dataset.manifest.winner_vs_model = Some(comparison);
     Ok((dataset, agents.summary().map(|s| (s, agents.summary_lines()))))
 }
@@ -112,39 +107,41 @@ fn build(
 /// The off-policy judge's pool: the grid's `off_policy` agent, or for the oracle the base
 /// model's own earlier checkpoint (where it was trained here) and a noisy rule generator.
 fn off_policy(
-    grid: &Grid,
+    input: &BuiltDatasetInput,
+    pool_spec: &AgentSpec,
     ctx: &TaskContext,
     prompts: &[String],
     agents: &mut AgentFactory,
-    judge: &mut dyn crate::data::agents::Judge,
+    judge: &mut dyn Judge,
     opts: &BuildOptions,
 ) -> anyhow::Result<Built> {
-    if let AgentSpec::File { .. } = grid.agents.off_policy {
-        let path = ctx.parent(TaskKind::Prompts)?.join(COMPLETIONS);
-        let completions: Vec<Vec<String>> = read_json(&path)?;
-        let mut members =
-            file::pool(prompts, Arc::new(completions)).map_err(|m| anyhow::anyhow!("{}: {m}", path.display()))?;
+    if let AgentSpec::File { .. } = pool_spec {
+        let dir = ctx.parent(TaskKind::Prompts)?;
+        let Completions(completions) = Completions::read(&dir)?;
+        let mut members = file::pool(prompts, Arc::new(completions))
+            .map_err(|m| anyhow::anyhow!("{}: {m}", dir.join(Completions::FILE).display()))?;
         let mut pool: Vec<&mut dyn Generator> = members.iter_mut().map(|m| m as &mut dyn Generator).collect();
         return Ok(builders::judge_off_policy(prompts, &mut pool, judge, opts)?);
     }
-    if grid.agents.off_policy != AgentSpec::Oracle {
+    if *pool_spec != AgentSpec::Oracle {
         // One other model: the builder draws two seeded samples of it per prompt.
-        let mut other = agents.generator("off_policy", &grid.agents.off_policy)?;
+        let mut other = agents.generator("off_policy", pool_spec)?;
         let mut pool: Vec<&mut dyn Generator> = vec![other.as_mut()];
         return Ok(builders::judge_off_policy(prompts, &mut pool, judge, opts)?);
     }
     // Other models than the target: the base model's own earlier, weaker checkpoint (after an
     // eighth of its pretraining) and a noisy rule-based generator. Without a local base
     // model (a target served by an API), a rule-based stand-in for the earlier checkpoint.
-    let weak_dir = ctx.parent(TaskKind::BaseModel).ok().map(|d| d.join("weak")).filter(|d| d.exists());
+    let weak_dir = ctx.parent(TaskKind::BaseModel).ok().map(|d| d.join(WEAK_MODEL_DIR)).filter(|d| d.exists());
     let mut noisy = RulePolicy::noisy_rules();
     let Some(weak_dir) = weak_dir else {
         let mut weak = RulePolicy::weak_checkpoint();
         let mut pool: Vec<&mut dyn Generator> = vec![&mut weak, &mut noisy];
         return Ok(builders::judge_off_policy(prompts, &mut pool, judge, opts)?);
     };
-    let weak = bundle::load(&grid.model.spec, &weak_dir, &device_for(&ctx.slot.device)?)?;
-    let mut weak = local_generator("world-earlier-checkpoint", weak, grid);
+    let weak = bundle::load(&input.model, &weak_dir, &bundle::device(ctx)?)?;
+    let s = &input.sampling;
+    let mut weak = local_generator("world-earlier-checkpoint", weak, s.max_new_tokens, s.top_p);
     let mut pool: Vec<&mut dyn Generator> = vec![&mut weak, &mut noisy];
     Ok(builders::judge_off_policy(prompts, &mut pool, judge, opts)?)
 }

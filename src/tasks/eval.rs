@@ -1,92 +1,87 @@
-//! `eval`: the score of one checkpoint (epoch 0 = the base model) on the benchmark, plus, for a
-//! training run's checkpoints, the mean log-likelihoods and rewards of its dataset's held-out
-//! pairs (the data of the paper's Figure 4).
+//! `eval`: the scores of one checkpoint (epoch 0 = the base model) from the grid's evaluator,
+//! plus, for a training run's checkpoints, the mean log-likelihoods and rewards of its
+//! dataset's held-out pairs (the data of the paper's Figure 4), computed in-process whatever
+//! the evaluator.
 
-use anyhow::bail;
-use serde::{Deserialize, Serialize};
+use anyhow::Context;
 use serde_json::Value;
 
-use super::bundle::{self, Bundle, device_for};
-use super::io::{read_json, write_json};
-use super::reference::{ReferenceLogps, score_pairs};
-use super::sample::GENERATION_BATCH;
-use super::train::{grid_objective, objective_of};
-use crate::agents::model::ModelGenerator;
+use super::bundle::{self, Bundle};
+use super::reference::score_pairs;
+use crate::artifacts::{DATASET_HELDOUT, EvalResult, Heldout, JsonArtifact, ReferenceLogps, epoch_dir};
 use crate::data::triple::read_jsonl;
+use crate::eval::command::{self, Invocation};
+use crate::eval::{Evaluator, ScoreRecord, world};
 use crate::exec::TaskContext;
-use crate::grid::Grid;
-use crate::grid::schema::Benchmark as BenchmarkKind;
-use crate::model::score::Truncation;
-use crate::plan::{Task, TaskKind};
-use crate::train::run::epoch_dir;
-use crate::world::benchmark::{BenchScore, Benchmark};
+use crate::plan::TaskKind;
+use crate::plan::inputs::{EvalInput, HeldoutInput};
 
-/// Held-out means at one checkpoint.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Heldout {
-    pub pairs: usize,
-    pub chosen_logps: f64,
-    pub rejected_logps: f64,
-    pub chosen_reward: f64,
-    pub rejected_reward: f64,
-}
-
-/// `eval.json`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct EvalResult {
-    pub epoch: usize,
-    pub benchmark: BenchScore,
-    pub heldout: Option<Heldout>,
-}
-
-pub fn run(grid: &Grid, task: &Task, ctx: &TaskContext) -> anyhow::Result<Value> {
-    let epoch = task.params["epoch"].as_u64().unwrap_or(0) as usize;
-    let spec = grid.model.spec.as_str();
+pub fn run(input: &EvalInput, ctx: &TaskContext) -> anyhow::Result<Value> {
+    let epoch = input.epoch;
     let model = if epoch == 0 {
-        bundle::base(ctx, spec)?
+        bundle::base(ctx, &input.model)?
     } else {
         let run = ctx.parent(TaskKind::Train)?;
-        bundle::load(spec, &epoch_dir(&run, epoch), &device_for(&ctx.slot.device)?)?
+        bundle::load(&input.model, &epoch_dir(&run, epoch), &bundle::device(ctx)?)?
     };
-    if grid.eval.benchmark != BenchmarkKind::World {
-        bail!("external evaluators (`benchmark = \"command\"`) are not built yet in this version");
-    }
-    let seed = task.params["benchmark"]["seed"].as_u64().unwrap_or(0);
-    let bench = Benchmark::new(seed, grid.eval.count.div_ceil(crate::world::families::Family::ALL.len()));
-    ctx.progress.set(format!("epoch {epoch}: answering {} benchmark prompts", bench.tasks.len()));
-    let mut generator = ModelGenerator {
-        name: format!("epoch-{epoch}"),
-        model: &model.model,
-        tokenizer: model.tokenizer.as_ref(),
-        format: model.format.as_ref(),
-        max_new_tokens: grid.eval.max_new_tokens,
-        top_p: 1.0,
-        batch_size: GENERATION_BATCH,
+    let progress = |m: String| ctx.progress.set(format!("epoch {epoch}: {m}"));
+    let score = evaluate(input, &model, ctx, &progress)?;
+    let heldout = match &input.heldout {
+        Some(h) => Some(heldout(h, ctx, &model)?),
+        None => None,
     };
-    let benchmark = bench.evaluate(&mut generator)?;
-    let heldout = if epoch == 0 { None } else { Some(heldout(grid, task, ctx, &model)?) };
-    let result = EvalResult { epoch, benchmark, heldout };
-    write_json(&ctx.out.join("eval.json"), &result)?;
+    let result = EvalResult { epoch, scores: vec![score], heldout };
+    result.write(&ctx.out)?;
     Ok(serde_json::to_value(&result)?)
 }
 
-fn heldout(grid: &Grid, task: &Task, ctx: &TaskContext, model: &Bundle) -> anyhow::Result<Heldout> {
-    let triples = read_jsonl(&ctx.parent(TaskKind::Dataset)?.join("heldout.jsonl"))?;
-    let reference: ReferenceLogps = read_json(&ctx.parent(TaskKind::ReferenceLogps)?.join("reference.json"))?;
-    let beta = objective_of(grid_objective(grid, task)?)?.beta();
-    let truncation = Truncation {
-        max_prompt_tokens: grid.train.max_prompt_tokens,
-        max_response_tokens: grid.train.max_response_tokens,
-    };
-    let logps = score_pairs(model, &triples, truncation, &|m| ctx.progress.set(format!("held-out: {m}")))?;
-    let n = logps.len().max(1) as f64;
-    let mean = |f: &dyn Fn(usize) -> f64| (0..logps.len()).map(f).sum::<f64>() / n;
+/// The evaluator's score of the loaded checkpoint.
+fn evaluate(
+    input: &EvalInput,
+    model: &Bundle,
+    ctx: &TaskContext,
+    progress: &dyn Fn(String),
+) -> anyhow::Result<ScoreRecord> {
+    match &input.evaluator {
+        Evaluator::World { count, max_new_tokens } => {
+            let (tokenizer, format) = (model.tokenizer.as_ref(), model.format.as_ref());
+            Ok(world::evaluate(&model.model, tokenizer, format, *count, *max_new_tokens, input.seed, progress)?)
+        }
+        Evaluator::Command(c) => {
+            // The export lives in the task's own temporary folder (removed with it); the store
+            // never keeps a second copy of the weights.
+            let model_dir = ctx.out.join(".export").join("model");
+            progress(format!("exporting the checkpoint to {}", model_dir.display()));
+            crate::model::spec::export_hf(&model.model, &input.model, &model_dir)?;
+            let output = ctx.out.join(".export").join("score.json");
+            progress(format!("running {}", c.argv[0]));
+            let inv = Invocation { model_dir: &model_dir, output: &output, epoch: input.epoch, cell: &input.cell };
+            let record = command::run(c, &inv)
+                .with_context(|| format!("evaluating {} at epoch {} with `{}`", input.cell, input.epoch, c.argv[0]))?;
+            let logs = ctx.out.join("evaluator");
+            std::fs::create_dir_all(&logs)?;
+            for f in ["stdout.txt", "stderr.txt", "score.json"] {
+                std::fs::rename(ctx.out.join(".export").join(f), logs.join(f))?;
+            }
+            std::fs::remove_dir_all(ctx.out.join(".export"))?;
+            Ok(record)
+        }
+    }
+}
+
+fn heldout(input: &HeldoutInput, ctx: &TaskContext, model: &Bundle) -> anyhow::Result<Heldout> {
+    let triples = read_jsonl(&ctx.parent(TaskKind::Dataset)?.join(DATASET_HELDOUT))?;
+    let reference = ReferenceLogps::read(&ctx.parent(TaskKind::ReferenceLogps)?)?;
+    let logps = score_pairs(model, &triples, input.truncation, &|m| ctx.progress.set(format!("held-out: {m}")))?;
     anyhow::ensure!(
         reference.heldout.len() == logps.len(),
         "reference covers {} held-out pairs, the dataset {}",
         reference.heldout.len(),
         logps.len()
     );
+    let n = logps.len().max(1) as f64;
+    let mean = |f: &dyn Fn(usize) -> f64| (0..logps.len()).map(f).sum::<f64>() / n;
+    let beta = input.beta;
     Ok(Heldout {
         pairs: logps.len(),
         chosen_logps: mean(&|i| logps[i][0] as f64),

@@ -1,46 +1,39 @@
-//! The real task kinds: each reads its parents' artifacts from the store and calls the lower
-//! floors (world, data, model, objective, train). One file per kind; this file dispatches and
-//! holds what they share.
+//! The real task kinds: each reads its typed input (`crate::plan::inputs`) and its parents'
+//! artifacts (`crate::artifacts`) and calls the lower floors (world, data, model, objective,
+//! train, eval). One file per kind; this file dispatches.
 
 mod agents;
 mod base_model;
 mod bundle;
 mod dataset;
-pub mod eval;
-mod io;
+mod eval;
 mod prompts;
 mod prune;
 mod reference;
 mod sample;
-mod tables;
 mod train;
 
 use serde_json::Value;
 
 use crate::exec::{Runner, TaskContext};
-use crate::grid::Grid;
-use crate::plan::{Task, TaskKind};
+use crate::plan::{Task, TaskInput};
 
-pub use bundle::device_for;
+/// Runs any task of a plan; everything it needs is in the task's input and its parents.
+pub struct TaskRunner;
 
-/// Runs the tasks of one grid's plan.
-pub struct TaskRunner<'a> {
-    pub grid: &'a Grid,
-}
-
-impl Runner for TaskRunner<'_> {
+impl Runner for TaskRunner {
     fn run(&self, task: &Task, ctx: &TaskContext) -> anyhow::Result<Value> {
         // The pool bounds the task's explicit parallel work (see `Slot::threads`).
         let pool = rayon::ThreadPoolBuilder::new().num_threads(ctx.slot.threads).build()?;
-        pool.install(|| match task.kind {
-            TaskKind::BaseModel => base_model::run(self.grid, task, ctx),
-            TaskKind::Prompts => prompts::run(self.grid, task, ctx),
-            TaskKind::Sample => sample::run(self.grid, task, ctx),
-            TaskKind::Dataset => dataset::run(self.grid, task, ctx),
-            TaskKind::ReferenceLogps => reference::run(self.grid, task, ctx),
-            TaskKind::Train => train::run(self.grid, task, ctx),
-            TaskKind::Eval => eval::run(self.grid, task, ctx),
-            TaskKind::Tables => tables::run(self.grid, task, ctx),
+        pool.install(|| match &task.input {
+            TaskInput::BaseModel(input) => base_model::run(input, ctx),
+            TaskInput::Prompts(input) => prompts::run(input, ctx),
+            TaskInput::Sample(input) => sample::run(input, ctx),
+            TaskInput::Dataset(input) => dataset::run(input, ctx),
+            TaskInput::ReferenceLogps(input) => reference::run(input, ctx),
+            TaskInput::Train(input) => train::run(input, ctx),
+            TaskInput::Eval(input) => eval::run(input, ctx),
+            TaskInput::Prune(input) => prune::run(input, ctx),
         })
     }
 }

@@ -1,44 +1,40 @@
-//! `keep_checkpoints = "best_last"`: once every epoch of a run is evaluated, delete the
-//! checkpoints of the epochs that are neither the best (by benchmark score, earliest on ties)
-//! nor the last. The evaluations stay; `apogrid export` names a pruned epoch as such.
+//! `prune` (`keep_checkpoints = "best_last"`): once every epoch of a run is evaluated, delete
+//! the checkpoints of the epochs that are neither the best (by the headline score, earliest on
+//! ties) nor the last. The evaluations stay; `apogrid export` names a pruned epoch as such.
+//! A step of its own in the plan, after the run's evaluations: writing reports never deletes.
 
 use std::path::Path;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
-use super::eval::EvalResult;
-use super::io::{read_json, write_json};
+use crate::artifacts::{EvalResult, JsonArtifact, Pruned, epoch_dir};
 use crate::exec::TaskContext;
 use crate::plan::TaskKind;
-use crate::train::run::epoch_dir;
+use crate::plan::inputs::PruneInput;
 
-/// Prunes every finished run of the plan whose epochs are all evaluated; returns how many
-/// checkpoints were removed.
-pub fn prune_runs(ctx: &TaskContext) -> anyhow::Result<usize> {
-    let mut removed = 0;
-    for (i, run) in ctx.plan.tasks.iter().enumerate().filter(|(_, t)| t.kind == TaskKind::Train) {
-        if !ctx.store.is_done(&run.key) {
-            continue;
-        }
-        let mut scores = Vec::new();
-        for child in ctx.plan.children(i).map(|c| &ctx.plan.tasks[c]).filter(|t| t.kind == TaskKind::Eval) {
-            if !ctx.store.is_done(&child.key) {
-                scores.clear();
-                break;
+pub fn run(_input: &PruneInput, ctx: &TaskContext) -> anyhow::Result<Value> {
+    let mut run = None;
+    let mut scores = Vec::new();
+    for (parent, dir) in ctx.parents() {
+        match parent.kind() {
+            TaskKind::Train => run = Some(dir),
+            TaskKind::Eval => {
+                let eval = EvalResult::read(&dir)?;
+                let score = eval.scores.first().map(|s| s.score).unwrap_or(f64::NEG_INFINITY);
+                scores.push((eval.epoch, score));
             }
-            let eval: EvalResult = read_json(&ctx.store.artifact_dir(&child.key).join("eval.json"))?;
-            scores.push((eval.epoch, eval.benchmark.overall));
+            _ => {}
         }
-        if scores.is_empty() {
-            continue;
-        }
-        removed += prune_run(&ctx.store.artifact_dir(&run.key), &scores)?;
     }
-    Ok(removed)
+    let run = run.ok_or_else(|| anyhow::anyhow!("prune has no training run parent"))?;
+    let pruned = prune_run(&run, &scores)?;
+    pruned.write(&run)?;
+    pruned.write(&ctx.out)?;
+    Ok(json!({ "kept": pruned.kept, "removed": pruned.removed }))
 }
 
 /// Keeps the best and the last of `(epoch, score)`; deletes the other epochs' checkpoints.
-fn prune_run(run: &Path, scores: &[(usize, f64)]) -> anyhow::Result<usize> {
+fn prune_run(run: &Path, scores: &[(usize, f64)]) -> anyhow::Result<Pruned> {
     let last = scores.iter().map(|s| s.0).max().unwrap_or(0);
     let best = scores
         .iter()
@@ -56,10 +52,8 @@ fn prune_run(run: &Path, scores: &[(usize, f64)]) -> anyhow::Result<usize> {
             removed.push(epoch);
         }
     }
-    if !removed.is_empty() {
-        write_json(&run.join("pruned.json"), &json!({ "kept": [best, last], "removed": removed }))?;
-    }
-    Ok(removed.len())
+    removed.sort_unstable();
+    Ok(Pruned { kept: vec![best, last], removed })
 }
 
 #[cfg(test)]
@@ -72,8 +66,8 @@ mod tests {
         for e in 1..=4 {
             std::fs::create_dir_all(epoch_dir(dir.path(), e)).expect("mkdir");
         }
-        let removed = prune_run(dir.path(), &[(1, 10.0), (2, 30.0), (3, 30.0), (4, 5.0)]).expect("prune");
-        assert_eq!(removed, 2);
+        let pruned = prune_run(dir.path(), &[(1, 10.0), (2, 30.0), (3, 30.0), (4, 5.0)]).expect("prune");
+        assert_eq!(pruned.removed, vec![1, 3]);
         let left: Vec<bool> = (1..=4).map(|e| epoch_dir(dir.path(), e).exists()).collect();
         assert_eq!(left, vec![false, true, false, true], "best = epoch 2 (earliest of the tie), last = 4");
     }

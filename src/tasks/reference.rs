@@ -1,44 +1,28 @@
 //! `reference_logps`: the frozen base model's summed log-probs of every pair's outputs,
 //! computed once per dataset and shared by every objective trained on it.
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::bundle::{self, Bundle};
-use super::io::write_json;
+use crate::artifacts::{DATASET_HELDOUT, DATASET_TRAIN, JsonArtifact, ReferenceLogps};
 use crate::data::triple::{PreferenceTriple, read_jsonl};
 use crate::exec::TaskContext;
-use crate::grid::Grid;
 use crate::model::score::{ScoreBatch, Truncation, summed_logps};
-use crate::plan::{Task, TaskKind};
+use crate::plan::TaskKind;
+use crate::plan::inputs::ReferenceInput;
 
 /// Rows per forward pass when scoring.
 const SCORE_BATCH: usize = 32;
 
-/// `[log π_ref(y_w|x), log π_ref(y_l|x)]` per pair, in file order.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ReferenceLogps {
-    pub train: Vec<[f32; 2]>,
-    pub heldout: Vec<[f32; 2]>,
-}
-
-pub fn truncation(task: &Task) -> Truncation {
-    let get = |k: &str| task.params[k].as_u64().map(|v| v as usize);
-    Truncation {
-        max_prompt_tokens: get("max_prompt_tokens").unwrap_or(512),
-        max_response_tokens: get("max_response_tokens").unwrap_or(512),
-    }
-}
-
-pub fn run(grid: &Grid, task: &Task, ctx: &TaskContext) -> anyhow::Result<Value> {
+pub fn run(input: &ReferenceInput, ctx: &TaskContext) -> anyhow::Result<Value> {
     let data = ctx.parent(TaskKind::Dataset)?;
-    let base = bundle::base(ctx, &grid.model.spec)?;
-    let t = truncation(task);
+    let base = bundle::base(ctx, &input.model)?;
+    let t = input.truncation;
     let reference = ReferenceLogps {
-        train: score_pairs(&base, &read_jsonl(&data.join("train.jsonl"))?, t, &|m| ctx.progress.set(m))?,
-        heldout: score_pairs(&base, &read_jsonl(&data.join("heldout.jsonl"))?, t, &|m| ctx.progress.set(m))?,
+        train: score_pairs(&base, &read_jsonl(&data.join(DATASET_TRAIN))?, t, &|m| ctx.progress.set(m))?,
+        heldout: score_pairs(&base, &read_jsonl(&data.join(DATASET_HELDOUT))?, t, &|m| ctx.progress.set(m))?,
     };
-    write_json(&ctx.out.join("reference.json"), &reference)?;
+    reference.write(&ctx.out)?;
     Ok(json!({ "train": reference.train.len(), "heldout": reference.heldout.len() }))
 }
 

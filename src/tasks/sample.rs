@@ -9,17 +9,14 @@ use serde_json::{Value, json};
 
 use super::agents::AgentFactory;
 use super::bundle;
-use super::io::{read_json, write_json};
-use crate::agents::model::ModelGenerator;
+use crate::agents::model::{GENERATION_BATCH, ModelGenerator};
 use crate::agents::replay::SampleSet;
+use crate::artifacts::{API_STATS_FILE, JsonArtifact, Prompts, write_json};
 use crate::data::agents::Decoding;
 use crate::data::builders::{BuildOptions, BuilderKind, TARGET_SAMPLE_TAGS};
 use crate::exec::TaskContext;
-use crate::grid::Grid;
-use crate::plan::{Task, TaskKind};
-
-/// Prompts per generation batch.
-pub const GENERATION_BATCH: usize = 64;
+use crate::plan::TaskKind;
+use crate::plan::inputs::SampleInput;
 
 /// The decodings the builders ask the target for: greedy (for the winner-vs-model comparison)
 /// and each sampled tag.
@@ -29,45 +26,43 @@ pub fn target_decodings(seed: u64, temperature: f32) -> Vec<Decoding> {
     std::iter::once(Decoding::Greedy).chain(TARGET_SAMPLE_TAGS.iter().map(|t| opts.sample(t))).collect()
 }
 
-pub fn run(grid: &Grid, task: &Task, ctx: &TaskContext) -> anyhow::Result<Value> {
-    let prompts: Vec<String> = read_json(&ctx.parent(TaskKind::Prompts)?.join("prompts.json"))?;
-    let s = &grid.agents.sampling;
-    let seed = task.params["seed"].as_u64().unwrap_or(0);
-    let decodings = target_decodings(seed, s.temperature as f32);
+pub fn run(input: &SampleInput, ctx: &TaskContext) -> anyhow::Result<Value> {
+    let Prompts(prompts) = Prompts::read(&ctx.parent(TaskKind::Prompts)?)?;
+    let decodings = target_decodings(input.seed, input.temperature as f32);
     ctx.progress.set(format!("sampling {} prompts", prompts.len()));
     let mut summary = json!({});
-    let set = match &grid.agents.target {
-        Some(spec) => {
-            let mut agents = AgentFactory::new(grid, ctx);
+    let set = match &input.target {
+        Some(target) => {
+            let mut agents = AgentFactory::new(ctx, input.max_new_tokens, input.top_p);
             // `[agents.sampling]` says how the target is sampled, wherever it runs; greedy is
             // temperature 0, its most likely answer.
-            let mut generator = agents.api("target", spec, Some(0.0))?;
+            let mut generator = agents.api("target", &target.0, Some(0.0))?;
             generator.name = "target".into();
-            generator.max_tokens = s.max_new_tokens;
-            generator.top_p = (s.top_p != 1.0).then_some(s.top_p);
+            generator.max_tokens = input.max_new_tokens;
+            generator.top_p = (input.top_p != 1.0).then_some(input.top_p);
             let set = SampleSet::draw(&mut generator, prompts, &decodings)?;
             if let Some(stats) = agents.summary() {
-                write_json(&ctx.out.join("api-stats.json"), &stats)?;
+                write_json(&ctx.out.join(API_STATS_FILE), &stats)?;
                 summary["api"] = stats;
                 summary["notes"] = agents.summary_lines().into();
             }
             set
         }
         None => {
-            let base = bundle::base(ctx, &grid.model.spec)?;
+            let base = bundle::base(ctx, &input.model)?;
             let mut generator = ModelGenerator {
                 name: "target".into(),
                 model: &base.model,
                 tokenizer: base.tokenizer.as_ref(),
                 format: base.format.as_ref(),
-                max_new_tokens: s.max_new_tokens,
-                top_p: s.top_p as f32,
+                max_new_tokens: input.max_new_tokens,
+                top_p: input.top_p as f32,
                 batch_size: GENERATION_BATCH,
             };
             SampleSet::draw(&mut generator, prompts, &decodings)?
         }
     };
-    write_json(&ctx.out.join("samples.json"), &set)?;
+    set.write(&ctx.out)?;
     summary["prompts"] = json!(set.prompts.len());
     summary["decodings"] = json!(set.responses.keys().collect::<Vec<_>>());
     Ok(summary)

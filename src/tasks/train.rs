@@ -6,40 +6,21 @@ use anyhow::Context;
 use serde_json::{Value, json};
 
 use super::bundle;
-use super::io::{label, read_json, write_json};
-use super::reference::{ReferenceLogps, tokenize, truncation};
+use super::reference::tokenize;
+use crate::artifacts::{DATASET_TRAIN, EPOCHS_DIR, JsonArtifact, ReferenceLogps, STEP_LOG};
 use crate::data::triple::read_jsonl;
 use crate::exec::TaskContext;
-use crate::grid::schema::{self, TrainSection};
-use crate::grid::{Grid, Objective as GridObjective};
-use crate::objective::{DEFAULT_BETA, Objective};
-use crate::plan::{Task, TaskKind};
-use crate::train::{OptimizerKind, Schedule, TokenPair, TrainSpec, train};
+use crate::plan::TaskKind;
+use crate::plan::inputs::TrainInput;
+use crate::train::{TokenPair, TrainSpec, train};
 
-/// The objective a grid row names.
-pub fn objective_of(o: &GridObjective) -> anyhow::Result<Objective> {
-    Ok(Objective::new(
-        o.kind.name(),
-        o.beta.unwrap_or(DEFAULT_BETA),
-        o.desirable_weight.unwrap_or(1.0),
-        o.undesirable_weight.unwrap_or(1.0),
-    )?)
-}
-
-pub fn grid_objective<'a>(grid: &'a Grid, task: &Task) -> anyhow::Result<&'a GridObjective> {
-    let name = label(task, "objective")?;
-    grid.objectives.iter().find(|o| o.name == name).with_context(|| format!("no objective `{name}` in the grid"))
-}
-
-pub fn run(grid: &Grid, task: &Task, ctx: &TaskContext) -> anyhow::Result<Value> {
-    let settings: TrainSection = serde_json::from_value(task.params["train"].clone()).context("train parameters")?;
-    let objective = objective_of(grid_objective(grid, task)?)?;
-    let base = bundle::base(ctx, &grid.model.spec)?;
+pub fn run(input: &TrainInput, ctx: &TaskContext) -> anyhow::Result<Value> {
+    let base = bundle::base(ctx, &input.model)?;
     let data = ctx.parent(TaskKind::Dataset)?;
-    let triples = read_jsonl(&data.join("train.jsonl"))?;
+    let triples = read_jsonl(&data.join(DATASET_TRAIN))?;
     // SFT has no reference parent: its pairs carry zeros, which only its logged rewards read.
     let reference = match ctx.parent(TaskKind::ReferenceLogps) {
-        Ok(dir) => read_json::<ReferenceLogps>(&dir.join("reference.json"))?.train,
+        Ok(dir) => ReferenceLogps::read(&dir)?.train,
         Err(_) => vec![[0.0, 0.0]; triples.len()],
     };
     anyhow::ensure!(
@@ -56,41 +37,29 @@ pub fn run(grid: &Grid, task: &Task, ctx: &TaskContext) -> anyhow::Result<Value>
             TokenPair { prompt, chosen, rejected, reference_chosen: r[0], reference_rejected: r[1] }
         })
         .collect();
+    let t = &input.train;
     let spec = TrainSpec {
-        objective,
-        epochs: settings.epochs,
-        learning_rate: settings.learning_rate,
-        schedule: match settings.schedule {
-            schema::Schedule::Linear => Schedule::Linear,
-            schema::Schedule::Constant => Schedule::Constant,
-        },
-        optimizer: match settings.optimizer {
-            schema::Optimizer::Rmsprop => OptimizerKind::RmsProp,
-            schema::Optimizer::Adamw => OptimizerKind::AdamW,
-        },
-        batch_size: settings.batch_size,
-        micro_batch_size: settings.micro_batch_size,
-        truncation: truncation(&task_truncation(task)),
-        seed: task.params["seed"].as_u64().unwrap_or(0),
+        objective: input.objective,
+        epochs: t.epochs,
+        learning_rate: t.learning_rate,
+        schedule: t.schedule,
+        optimizer: t.optimizer,
+        batch_size: t.batch_size,
+        micro_batch_size: t.micro_batch_size,
+        truncation: t.truncation(),
+        seed: input.seed,
         pad_id: base.tokenizer.pad_id(),
     };
     let summary = train(&base.model, &pairs, &spec, &ctx.partial, &|m| ctx.progress.set(m))?;
     // Hard links, not moves: the resumable state stays whole until the store commits the
     // artifact, so a kill at any moment loses nothing.
-    for name in ["epochs", "log.jsonl"] {
+    for name in [EPOCHS_DIR, STEP_LOG] {
         let (from, to) = (ctx.partial.join(name), ctx.out.join(name));
         link_tree(&from, &to).with_context(|| format!("linking {} into the artifact", from.display()))?;
     }
-    write_json(&ctx.out.join("train.json"), &summary)?;
+    summary.write(&ctx.out)?;
     Ok(json!({ "pairs": pairs.len(), "updates": summary.updates, "seconds": summary.seconds,
                "resumed_from_epoch": summary.resumed_from_epoch }))
-}
-
-/// A task view whose params hold the truncation at top level (as the reference task's do).
-fn task_truncation(task: &Task) -> Task {
-    let mut t = task.clone();
-    t.params = task.params["train"].clone();
-    t
 }
 
 /// Hard-links a file, or a folder's files recursively, from `from` to `to`.

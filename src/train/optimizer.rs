@@ -2,10 +2,12 @@
 
 use burn::optim::{AdamWConfig, ModuleOptimizer, RmsPropConfig};
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum OptimizerKind {
     /// PyTorch's `torch.optim.RMSprop` defaults: alpha 0.99, eps 1e-8, no momentum, not
     /// centered, no weight decay (burn's defaults are momentum 0.9, eps 1e-5).
+    #[default]
     RmsProp,
     /// AdamW with PyTorch's defaults (betas 0.9/0.999, eps 1e-8, weight decay 0.01); used to
     /// pretrain the embedded tiny model.

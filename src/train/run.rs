@@ -44,6 +44,11 @@ pub struct TrainSpec {
     pub pad_id: u32,
 }
 
+/// A run's state folder: per-epoch checkpoints under [`EPOCHS_DIR`], the step log
+/// [`LOG_FILE`] (one [`StepLog`] per line).
+pub const EPOCHS_DIR: &str = "epochs";
+pub const LOG_FILE: &str = "log.jsonl";
+
 /// One line of `log.jsonl`: the metrics of one optimizer update (batch means over its pairs).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepLog {
@@ -82,11 +87,11 @@ struct ResumeMeta {
 
 /// Paths inside a run's state folder.
 pub fn epoch_dir(state: &Path, epoch: usize) -> PathBuf {
-    state.join("epochs").join(format!("e{epoch:02}"))
+    state.join(EPOCHS_DIR).join(format!("e{epoch:02}"))
 }
 
 pub fn log_path(state: &Path) -> PathBuf {
-    state.join("log.jsonl")
+    state.join(LOG_FILE)
 }
 
 /// Trains a copy of `base` on `pairs`, writing checkpoints and the log under `state`.
@@ -105,7 +110,7 @@ pub fn train(
     if !spec.objective.is_paired() && spec.objective.needs_kl() && spec.micro_batch_size < 2 {
         bail!("`{}` needs micro-batches of at least 2 pairs for its KL estimate", spec.objective.name());
     }
-    std::fs::create_dir_all(state.join("epochs")).with_context(|| format!("creating {}", state.display()))?;
+    std::fs::create_dir_all(state.join(EPOCHS_DIR)).with_context(|| format!("creating {}", state.display()))?;
     let device = base.device().autodiff();
     let steps_per_epoch = pairs.len().div_ceil(spec.batch_size);
     let total_updates = steps_per_epoch * spec.epochs;
@@ -214,7 +219,7 @@ fn truncate_log(path: &Path, updates: usize) -> anyhow::Result<()> {
     if !out.is_empty() {
         out.push('\n');
     }
-    crate::store::atomic::write(path, out.as_bytes())?;
+    crate::atomic_file::write(path, out.as_bytes())?;
     Ok(())
 }
 

@@ -2,9 +2,11 @@
 //! the rate used for update `s` (0-based) of `total` is `lr * (total - s) / total`, reaching 0
 //! after the last update.
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Schedule {
     /// Decays linearly to 0 over all updates (the paper's).
+    #[default]
     Linear,
     Constant,
 }

@@ -194,111 +194,14 @@ pub(crate) fn letter(i: usize) -> char {
 impl Task {
     /// A random task of `family`.
     pub fn generate(family: Family, rng: &mut ChaCha8Rng) -> Task {
-        let pick = |rng: &mut ChaCha8Rng, n: usize| rng.random_range(0..n);
         let (prompt, detail) = match family {
-            Family::Arithmetic => {
-                let op = [Op::Plus, Op::Minus, Op::Times][pick(rng, 3)];
-                let (a, b) = match op {
-                    Op::Plus => (rng.random_range(1..10), rng.random_range(1..10)),
-                    // The inverse of a single-digit sum: a result and operand below 10.
-                    Op::Minus => {
-                        let b = rng.random_range(1..10);
-                        (b + rng.random_range(0..10), b)
-                    }
-                    Op::Times => (rng.random_range(2..6), rng.random_range(2..6)),
-                };
-                let (pre, post) = ARITH_TEMPLATES[pick(rng, 3)];
-                (format!("{pre}{a} {} {b}{post}", op.word()), Detail::Arithmetic { a, op, b })
-            }
-            Family::Facts => {
-                let table = facts();
-                let entity = table.rows[pick(rng, table.rows.len())].0.clone();
-                let (relation, templates) = if rng.random_bool(0.5) {
-                    (Relation::Capital, CAPITAL_TEMPLATES)
-                } else {
-                    (Relation::Language, LANGUAGE_TEMPLATES)
-                };
-                let (pre, post) = templates[pick(rng, templates.len())];
-                (format!("{pre}{entity}{post}"), Detail::Fact { entity, relation })
-            }
-            Family::Compare => match pick(rng, 3) {
-                k @ (0 | 1) => {
-                    let x = rng.random_range(1..100);
-                    let y = loop {
-                        let y = rng.random_range(1..100);
-                        if y != x {
-                            break y;
-                        }
-                    };
-                    let kind = if k == 0 { CompareKind::Greater } else { CompareKind::Less };
-                    let word = if k == 0 { "greater" } else { "less" };
-                    let detail = Detail::Compare { kind, x: x.to_string(), y: y.to_string() };
-                    (format!("Is {x} {word} than {y}?"), detail)
-                }
-                _ => {
-                    let x = WORDS[pick(rng, WORDS.len())];
-                    let y = loop {
-                        let y = WORDS[pick(rng, WORDS.len())];
-                        if y != x {
-                            break y;
-                        }
-                    };
-                    let detail = Detail::Compare { kind: CompareKind::Before, x: x.into(), y: y.into() };
-                    (format!("{}{x}{}{y}{}", BEFORE.0, BEFORE.1, BEFORE.2), detail)
-                }
-            },
-            Family::Choice => {
-                let c = pick(rng, CATEGORIES.len());
-                let (category, article, members) = CATEGORIES[c];
-                let right = members[pick(rng, members.len())];
-                let mut others: Vec<&str> = CATEGORIES
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| *i != c)
-                    .flat_map(|(_, cat)| cat.2)
-                    .filter(|w| !members.contains(w))
-                    .collect();
-                others.shuffle(rng);
-                let mut opts: Vec<&str> = vec![right, others[0], others[1], others[2]];
-                opts.shuffle(rng);
-                let options: [String; 4] = std::array::from_fn(|i| opts[i].to_string());
-                let listed = (0..4).map(|i| format!("{}) {}", letter(i), options[i])).collect::<Vec<_>>().join(" ");
-                let prompt = if rng.random_bool(0.5) {
-                    format!("{}{article} {category}{}{listed}", CHOICE_TEMPLATES[0].0, CHOICE_TEMPLATES[0].1)
-                } else {
-                    format!("{}{category}{}{listed}", CHOICE_TEMPLATES[1].0, CHOICE_TEMPLATES[1].1)
-                };
-                (prompt, Detail::Choice { category: category.into(), options })
-            }
-            Family::Reverse => {
-                let word = SHORT_WORDS[pick(rng, SHORT_WORDS.len())].to_string();
-                let (pre, post) = REVERSE_TEMPLATES[pick(rng, REVERSE_TEMPLATES.len())];
-                (format!("{pre}{word}{post}"), Detail::Reverse { word })
-            }
-            Family::Sort => {
-                let n = 3;
-                let mut pool: Vec<char> = ('a'..='j').collect();
-                pool.shuffle(rng);
-                let letters: Vec<char> = pool[..n].to_vec();
-                let (pre, post) = SORT_TEMPLATES[pick(rng, 2)];
-                (format!("{pre}{}{post}", join_chars(&letters)), Detail::Sort { letters })
-            }
-            Family::Count => {
-                let word = WORDS[pick(rng, WORDS.len())].to_string();
-                if rng.random_bool(0.5) {
-                    (format!("{}{word}{}", LETTERS_IN.0, LETTERS_IN.1), Detail::Count { word, letter: None })
-                } else {
-                    // Mostly a letter of the word, sometimes one it lacks (answer 0).
-                    let chars: Vec<char> = word.chars().collect();
-                    let l = if rng.random_bool(0.85) {
-                        chars[pick(rng, chars.len())]
-                    } else {
-                        (b'a' + rng.random_range(0..26u8)) as char
-                    };
-                    let p = format!("{}{l}{}{word}{}", TIMES_IN.0, TIMES_IN.1, TIMES_IN.2);
-                    (p, Detail::Count { word, letter: Some(l) })
-                }
-            }
+            Family::Arithmetic => arithmetic(rng),
+            Family::Facts => facts_task(rng),
+            Family::Compare => compare(rng),
+            Family::Choice => choice(rng),
+            Family::Reverse => reverse(rng),
+            Family::Sort => sort(rng),
+            Family::Count => count(rng),
         };
         let answer = answer_of(&detail).unwrap_or_default();
         Task { family, prompt, answer, detail }
@@ -432,6 +335,125 @@ fn parse_detail(p: &str) -> Option<Detail> {
         return Some(Detail::Count { word: w.into(), letter: Some(l) });
     }
     None
+}
+
+// One generator per family, each drawing from the task's stream in a fixed order.
+
+/// A uniform index below `n`.
+fn pick(rng: &mut ChaCha8Rng, n: usize) -> usize {
+    rng.random_range(0..n)
+}
+
+fn arithmetic(rng: &mut ChaCha8Rng) -> (String, Detail) {
+    let op = [Op::Plus, Op::Minus, Op::Times][pick(rng, 3)];
+    let (a, b) = match op {
+        Op::Plus => (rng.random_range(1..10), rng.random_range(1..10)),
+        // The inverse of a single-digit sum: a result and operand below 10.
+        Op::Minus => {
+            let b = rng.random_range(1..10);
+            (b + rng.random_range(0..10), b)
+        }
+        Op::Times => (rng.random_range(2..6), rng.random_range(2..6)),
+    };
+    let (pre, post) = ARITH_TEMPLATES[pick(rng, 3)];
+    (format!("{pre}{a} {} {b}{post}", op.word()), Detail::Arithmetic { a, op, b })
+}
+
+fn facts_task(rng: &mut ChaCha8Rng) -> (String, Detail) {
+    let table = facts();
+    let entity = table.rows[pick(rng, table.rows.len())].0.clone();
+    let (relation, templates) = if rng.random_bool(0.5) {
+        (Relation::Capital, CAPITAL_TEMPLATES)
+    } else {
+        (Relation::Language, LANGUAGE_TEMPLATES)
+    };
+    let (pre, post) = templates[pick(rng, templates.len())];
+    (format!("{pre}{entity}{post}"), Detail::Fact { entity, relation })
+}
+
+fn compare(rng: &mut ChaCha8Rng) -> (String, Detail) {
+    match pick(rng, 3) {
+        k @ (0 | 1) => {
+            let x = rng.random_range(1..100);
+            let y = loop {
+                let y = rng.random_range(1..100);
+                if y != x {
+                    break y;
+                }
+            };
+            let kind = if k == 0 { CompareKind::Greater } else { CompareKind::Less };
+            let word = if k == 0 { "greater" } else { "less" };
+            let detail = Detail::Compare { kind, x: x.to_string(), y: y.to_string() };
+            (format!("Is {x} {word} than {y}?"), detail)
+        }
+        _ => {
+            let x = WORDS[pick(rng, WORDS.len())];
+            let y = loop {
+                let y = WORDS[pick(rng, WORDS.len())];
+                if y != x {
+                    break y;
+                }
+            };
+            let detail = Detail::Compare { kind: CompareKind::Before, x: x.into(), y: y.into() };
+            (format!("{}{x}{}{y}{}", BEFORE.0, BEFORE.1, BEFORE.2), detail)
+        }
+    }
+}
+
+fn choice(rng: &mut ChaCha8Rng) -> (String, Detail) {
+    let c = pick(rng, CATEGORIES.len());
+    let (category, article, members) = CATEGORIES[c];
+    let right = members[pick(rng, members.len())];
+    let mut others: Vec<&str> = CATEGORIES
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != c)
+        .flat_map(|(_, cat)| cat.2)
+        .filter(|w| !members.contains(w))
+        .collect();
+    others.shuffle(rng);
+    let mut opts: Vec<&str> = vec![right, others[0], others[1], others[2]];
+    opts.shuffle(rng);
+    let options: [String; 4] = std::array::from_fn(|i| opts[i].to_string());
+    let listed = (0..4).map(|i| format!("{}) {}", letter(i), options[i])).collect::<Vec<_>>().join(" ");
+    let prompt = if rng.random_bool(0.5) {
+        format!("{}{article} {category}{}{listed}", CHOICE_TEMPLATES[0].0, CHOICE_TEMPLATES[0].1)
+    } else {
+        format!("{}{category}{}{listed}", CHOICE_TEMPLATES[1].0, CHOICE_TEMPLATES[1].1)
+    };
+    (prompt, Detail::Choice { category: category.into(), options })
+}
+
+fn reverse(rng: &mut ChaCha8Rng) -> (String, Detail) {
+    let word = SHORT_WORDS[pick(rng, SHORT_WORDS.len())].to_string();
+    let (pre, post) = REVERSE_TEMPLATES[pick(rng, REVERSE_TEMPLATES.len())];
+    (format!("{pre}{word}{post}"), Detail::Reverse { word })
+}
+
+fn sort(rng: &mut ChaCha8Rng) -> (String, Detail) {
+    let n = 3;
+    let mut pool: Vec<char> = ('a'..='j').collect();
+    pool.shuffle(rng);
+    let letters: Vec<char> = pool[..n].to_vec();
+    let (pre, post) = SORT_TEMPLATES[pick(rng, 2)];
+    (format!("{pre}{}{post}", join_chars(&letters)), Detail::Sort { letters })
+}
+
+fn count(rng: &mut ChaCha8Rng) -> (String, Detail) {
+    let word = WORDS[pick(rng, WORDS.len())].to_string();
+    if rng.random_bool(0.5) {
+        (format!("{}{word}{}", LETTERS_IN.0, LETTERS_IN.1), Detail::Count { word, letter: None })
+    } else {
+        // Mostly a letter of the word, sometimes one it lacks (answer 0).
+        let chars: Vec<char> = word.chars().collect();
+        let l = if rng.random_bool(0.85) {
+            chars[pick(rng, chars.len())]
+        } else {
+            (b'a' + rng.random_range(0..26u8)) as char
+        };
+        let p = format!("{}{l}{}{word}{}", TIMES_IN.0, TIMES_IN.1, TIMES_IN.2);
+        (p, Detail::Count { word, letter: Some(l) })
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,275 @@
+//! Typed task inputs: one struct per task kind, filled by the planner from the grid, read by
+//! the task, and serialized canonically into the task's key. A task reads nothing from the grid
+//! outside its input.
+//!
+//! Every field that changes a task's output is in its key, directly or through a parent:
+//! - serialized fields are hashed into the task's own key;
+//! - fields marked `#[serde(skip)]` say why in their doc comment: either they change no output
+//!   (an API's timeout or concurrency, a label), or they are already in the key of the named
+//!   parent, whose key is part of this one (the model spec through `base_model`).
+//!
+//! `plan::tests::every_input_a_task_reads_changes_its_key` checks both kinds of field.
+//!
+//! The JSON shapes of the base model, prompts, sample, dataset, reference and train inputs are
+//! the ones earlier versions wrote with `json!`, so stores filled before the types existed keep
+//! their keys.
+
+use serde::{Serialize, Serializer};
+
+use super::agent_input::{AgentInput, TargetInput};
+use super::task::TaskKind;
+use crate::data::builders::BuilderKind;
+use crate::eval::Evaluator;
+use crate::grid::schema::{KeepCheckpoints, PretrainSection, SamplingSection};
+use crate::model::score::Truncation;
+use crate::model::spec::ModelSpec;
+use crate::objective::Objective;
+use crate::train::{OptimizerKind, Schedule};
+
+/// One task's input, by kind.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum TaskInput {
+    BaseModel(BaseModelInput),
+    Prompts(PromptsInput),
+    Sample(SampleInput),
+    Dataset(DatasetInput),
+    ReferenceLogps(ReferenceInput),
+    Train(TrainInput),
+    Eval(EvalInput),
+    Prune(PruneInput),
+}
+
+impl TaskInput {
+    pub fn kind(&self) -> TaskKind {
+        match self {
+            TaskInput::BaseModel(_) => TaskKind::BaseModel,
+            TaskInput::Prompts(_) => TaskKind::Prompts,
+            TaskInput::Sample(_) => TaskKind::Sample,
+            TaskInput::Dataset(_) => TaskKind::Dataset,
+            TaskInput::ReferenceLogps(_) => TaskKind::ReferenceLogps,
+            TaskInput::Train(_) => TaskKind::Train,
+            TaskInput::Eval(_) => TaskKind::Eval,
+            TaskInput::Prune(_) => TaskKind::Prune,
+        }
+    }
+
+    /// The canonical JSON the key hashes (object keys sorted by `serde_json`).
+    pub fn params(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// `base_model`: a real model is checked and recorded; `tiny` is trained on the world's corpus.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BaseModelInput {
+    pub spec: ModelSpec,
+    /// `tiny` only; serialized as `null` otherwise.
+    pub pretrain: Option<PretrainSection>,
+    pub seed: u64,
+}
+
+/// `prompts`: from the embedded world, or the first `count` lines of a JSONL file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "source", rename_all = "snake_case")]
+pub enum PromptsInput {
+    World {
+        count: usize,
+        seed: u64,
+    },
+    File {
+        path: String,
+        /// The file's content digest (`crate::digest::file_key`).
+        sha256: String,
+        count: usize,
+        field: String,
+        /// The field holding other models' completions, when the off-policy agent reads them.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        completions_field: Option<String>,
+    },
+}
+
+/// `sample`: the target's greedy answer and two samples per prompt.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SampleInput {
+    /// Always 2 and true (the builders' needs), recorded so a change to them changes the key.
+    pub samples: usize,
+    pub greedy: bool,
+    pub temperature: f64,
+    pub top_p: f64,
+    pub max_new_tokens: usize,
+    pub seed: u64,
+    /// A server sampling the target instead of the local model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<TargetInput>,
+    /// The local target; in the key through the `base_model` parent (unused with `target`).
+    #[serde(skip)]
+    pub model: ModelSpec,
+}
+
+/// `dataset`: one preference dataset, imported or built.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum DatasetInput {
+    File(FileDatasetInput),
+    Built(BuiltDatasetInput),
+}
+
+impl DatasetInput {
+    pub fn split(&self) -> &SplitInput {
+        match self {
+            DatasetInput::File(f) => &f.common,
+            DatasetInput::Built(b) => &b.common,
+        }
+    }
+}
+
+/// The held-out split (and, for built datasets, the revision filter) every dataset shares.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SplitInput {
+    pub heldout: usize,
+    pub seed: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_length_ratio: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_length_ratio: Option<f64>,
+}
+
+/// A user's JSONL triples.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileDatasetInput {
+    #[serde(serialize_with = "file_builder")]
+    pub builder: (),
+    pub path: String,
+    pub sha256: String,
+    pub common: SplitInput,
+}
+
+fn file_builder<S: Serializer>(_: &(), s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str("file")
+}
+
+/// A dataset built from the prompts, the target's samples and the grid's agents.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BuiltDatasetInput {
+    pub builder: BuilderKind,
+    /// Only the agents this builder uses.
+    pub agents: BuilderAgents,
+    /// The judge that decides whether winners beat the model's own answers (SPEC.md 5).
+    pub comparison_judge: AgentInput,
+    pub common: SplitInput,
+    /// Sampling settings for the off-policy pool's and local agents' generations, and the
+    /// decodings replayed from the samples; in the key through the `sample` parent.
+    #[serde(skip)]
+    pub sampling: SamplingSection,
+    /// The base model (its early checkpoint joins the off-policy pool); in the key through the
+    /// `base_model` parent.
+    #[serde(skip)]
+    pub model: ModelSpec,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BuilderAgents {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reviser: Option<AgentInput>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub judge: Option<AgentInput>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub off_policy: Option<AgentInput>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stronger: Option<AgentInput>,
+}
+
+/// `reference_logps`: the frozen base model's log-probs of a dataset's pairs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReferenceInput {
+    #[serde(flatten)]
+    pub truncation: Truncation,
+    /// In the key through the `base_model` parent.
+    #[serde(skip)]
+    pub model: ModelSpec,
+}
+
+/// `train`: one cell's run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrainInput {
+    #[serde(serialize_with = "objective_params")]
+    pub objective: Objective,
+    pub train: TrainSettings,
+    pub seed: u64,
+    /// In the key through the `base_model` parent.
+    #[serde(skip)]
+    pub model: ModelSpec,
+}
+
+/// The settings of `[train]` that change a run (not `keep_checkpoints`, which is `prune`'s).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrainSettings {
+    pub epochs: usize,
+    pub learning_rate: f64,
+    pub schedule: Schedule,
+    pub optimizer: OptimizerKind,
+    pub batch_size: usize,
+    pub micro_batch_size: usize,
+    pub max_prompt_tokens: usize,
+    pub max_response_tokens: usize,
+}
+
+impl TrainSettings {
+    pub fn truncation(&self) -> Truncation {
+        Truncation { max_prompt_tokens: self.max_prompt_tokens, max_response_tokens: self.max_response_tokens }
+    }
+}
+
+/// An objective as keys have always recorded it: its kind, β (`null` for `sft`, whose loss has
+/// none) and the unpaired objectives' weights (`null` for the paired ones).
+fn objective_params<S: Serializer>(o: &Objective, s: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Params {
+        kind: crate::objective::ObjectiveKind,
+        beta: Option<f64>,
+        desirable_weight: Option<f64>,
+        undesirable_weight: Option<f64>,
+    }
+    let weights = o.weights();
+    Params {
+        kind: o.kind(),
+        beta: o.needs_reference().then(|| o.beta()),
+        desirable_weight: weights.map(|w| w.0),
+        undesirable_weight: weights.map(|w| w.1),
+    }
+    .serialize(s)
+}
+
+/// `eval`: one checkpoint's benchmark scores, and for a run's checkpoints the held-out means.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EvalInput {
+    /// 0 is the base model.
+    pub epoch: usize,
+    pub evaluator: Evaluator,
+    /// Draws the world benchmark's prompts.
+    pub seed: u64,
+    /// The model the checkpoint is of (its tokenizer and chat format).
+    pub model: ModelSpec,
+    /// For a run's checkpoints.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub heldout: Option<HeldoutInput>,
+    /// `DATASET/OBJECTIVE[/sSEED]`, or `base`: a label passed to an evaluator command's
+    /// `{cell}` for its logs, not an input.
+    #[serde(skip)]
+    pub cell: String,
+}
+
+/// How held-out pairs are scored: as in training, and rewards with the run's β.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HeldoutInput {
+    pub beta: f64,
+    pub truncation: Truncation,
+}
+
+/// `prune`: once every epoch of a run is evaluated, delete the checkpoints that are neither
+/// the best nor the last (`keep_checkpoints = "best_last"`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PruneInput {
+    pub keep: KeepCheckpoints,
+}
