@@ -50,8 +50,17 @@ fn check_spec(spec: &AgentSpec, table: &str) -> Result<(), (String, String)> {
     let AgentSpec::Api { base_url, model, api_key_env, temperature, max_tokens, timeout_s, concurrency, .. } = spec
     else {
         if let AgentSpec::Model { spec } = spec {
-            if spec.trim().is_empty() {
-                return err("spec", "expected a model spec (`smollm2`, `hf:DIR` or `gguf:FILE`)".into());
+            // The same parser as `[model] spec`; the tiny model is the target itself.
+            match spec.trim().parse::<crate::model::spec::ModelSpec>() {
+                Err(e) => return err("spec", e.to_string()),
+                Ok(crate::model::spec::ModelSpec::Tiny(_)) => {
+                    return err(
+                        "spec",
+                        "`tiny` is the embedded target model and cannot play another role; use `kind = \"oracle\"`"
+                            .into(),
+                    );
+                }
+                Ok(_) => {}
             }
         }
         return Ok(());

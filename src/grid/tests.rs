@@ -227,3 +227,36 @@ fn the_shipped_grids_are_valid() {
         }
     }
 }
+
+#[test]
+fn a_command_evaluator_without_its_command_fails_at_plan() {
+    let t = format!("{GOOD}\n[eval]\nbenchmark = \"command\"\n");
+    assert_err(&t, "benchmark = \"command\"", "eval.command", "needs `command = [");
+    let t = format!(
+        "{GOOD}\n[eval]\nbenchmark = \"command\"\ncommand = [\"python3\", \"{{checkpoint}}\", \"{{output}}\"]\n"
+    );
+    assert_err(&t, "command = [", "eval.command", "unknown placeholder `{checkpoint}`");
+    let t = format!("{GOOD}\n[eval]\nbenchmark = \"command\"\ncommand = [\"scripts/nope.sh\", \"{{output}}\"]\n");
+    assert_err(&t, "command = [", "eval.command", "does not exist");
+    let t = format!("{GOOD}\n[eval]\ncommand = [\"python3\", \"{{output}}\"]\n");
+    assert_err(&t, "command = [", "eval.command", "for `benchmark = \"command\"` only");
+}
+
+#[test]
+fn kto_with_micro_batches_of_one_fails_at_plan() {
+    let t = format!("{GOOD}\n[[objective]]\nname = \"kto\"\nkind = \"kto\"\n");
+    let t = t.replace("learning_rate = 1e-4", "learning_rate = 1e-4\nmicro_batch_size = 1");
+    assert_err(&t, "name = \"kto\"", "train.micro_batch_size", "needs micro-batches of at least 2");
+    // Disabled, it is not a cell and not refused.
+    let off = t.replace("kind = \"kto\"", "kind = \"kto\"\nenabled = false");
+    assert!(parse(&off, Path::new("g.toml")).is_ok());
+}
+
+#[test]
+fn model_specs_and_devices_have_one_parser_each() {
+    let t = with("spec = \"tiny\"", "spec = \"tiny:3\"");
+    assert_err(&t, "tiny:3", "model.spec", "write `tiny`");
+    let t = format!("{GOOD}\n[devices]\nlist = [\"tpu:0\"]\n");
+    assert_eq!(err(&t).key.as_deref(), Some("devices.list[0]"));
+    assert!(err(&t).to_string().contains("unknown device `tpu:0`"));
+}

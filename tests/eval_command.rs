@@ -1,0 +1,121 @@
+//! An external evaluator command on a small grid: its scores (overall and per category) reach
+//! Table 2, Table 4 and `epochs.csv`; it receives a Hugging Face export of each checkpoint;
+//! a failing evaluator names the cell, the epoch and its stderr, keeps the trained run, and a
+//! rerun redoes only the evaluations.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_apogrid");
+
+/// The evaluator: checks the export, then scores epoch E as 40 + E (base model 40), with two
+/// categories. It fails while `FAIL` exists beside it.
+const SCRIPT: &str = r#"#!/bin/sh
+model_dir="$1"; out="$2"; epoch="$3"; cell="$4"
+[ -f "$(dirname "$0")/FAIL" ] && { echo "evaluator broke on $cell" >&2; exit 7; }
+[ -f "$model_dir/config.json" ] && [ -f "$model_dir/model.safetensors" ] || { echo "no export in $model_dir" >&2; exit 3; }
+echo "{\"score\": $((40 + epoch)), \"categories\": {\"math\": $((50 + epoch)), \"chat\": 30}, \"length\": 12.5}" > "$out"
+"#;
+
+fn grid(dir: &Path) -> PathBuf {
+    let script = dir.join("eval.sh");
+    std::fs::write(&script, SCRIPT).expect("script");
+    let text = format!(
+        r#"
+[grid]
+name = "cmd"
+seed = 3
+store = "{store}"
+results = "{results}"
+[model]
+spec = "tiny"
+[model.pretrain]
+examples = 96
+epochs = 1
+learning_rate = 2e-3
+batch_size = 32
+[prompts]
+count = 24
+[agents.sampling]
+max_new_tokens = 24
+[train]
+epochs = 2
+learning_rate = 1e-3
+batch_size = 8
+micro_batch_size = 4
+max_prompt_tokens = 64
+max_response_tokens = 32
+[eval]
+benchmark = "command"
+command = ["sh", "{script}", "{{model_dir}}", "{{output}}", "{{epoch}}", "{{cell}}"]
+heldout_pairs = 4
+[[dataset]]
+name = "clair"
+builder = "clair"
+[[objective]]
+name = "dpo"
+kind = "dpo"
+"#,
+        store = dir.join("store").display(),
+        results = dir.join("results").display(),
+        script = script.display(),
+    );
+    let path = dir.join("grid.toml");
+    std::fs::write(&path, text).expect("grid");
+    path
+}
+
+fn run(grid: &Path) -> Output {
+    Command::new(BIN).arg("run").arg(grid).arg("--quiet").output().expect("run apogrid")
+}
+
+fn ran(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).lines().find(|l| l.contains("tasks ran")).unwrap_or_default().to_string()
+}
+
+#[test]
+fn command_scores_reach_the_tables_and_a_failure_reruns_only_evaluations() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let g = grid(dir.path());
+    std::fs::write(dir.path().join("FAIL"), "").expect("marker");
+    let failed = run(&g);
+    assert!(!failed.status.success());
+    let err = String::from_utf8_lossy(&failed.stderr);
+    assert!(err.contains("evaluating clair/dpo at epoch 1") && err.contains("exited with exit status: 7"), "{err}");
+    assert!(err.contains("evaluator broke on clair/dpo"), "the command's stderr is quoted: {err}");
+
+    std::fs::remove_file(dir.path().join("FAIL")).expect("marker");
+    let fixed = run(&g);
+    assert!(fixed.status.success(), "{}", String::from_utf8_lossy(&fixed.stderr));
+    // The three evaluations (base, epochs 1 and 2) and nothing else: training was kept.
+    assert!(ran(&fixed).starts_with("3 tasks ran"), "{}", ran(&fixed));
+
+    let results = dir.path().join("results/cmd");
+    let table2 = std::fs::read_to_string(results.join("table2.csv")).expect("table2");
+    // Best epoch 2: 42 - 40 = +2 max, mean of +1 and +2.
+    assert!(
+        table2.lines().any(|l| l.starts_with("clair,dpo,") && l.contains(",2,") && l.contains(",1.5,")),
+        "{table2}"
+    );
+    let table4 = std::fs::read_to_string(results.join("table4.csv")).expect("table4");
+    assert!(table4.contains("math") && table4.contains("52"), "{table4}");
+    let epochs = std::fs::read_to_string(results.join("epochs.csv")).expect("epochs");
+    assert!(epochs.lines().any(|l| l.starts_with("clair,dpo,3,1,score,41")), "{epochs}");
+    assert!(epochs.lines().any(|l| l.starts_with("base,,,0,score,40")), "{epochs}");
+    // No export is left in the store.
+    let leftovers = walk(&dir.path().join("store")).into_iter().filter(|p| p.ends_with("model.safetensors")).count();
+    assert_eq!(leftovers, 0, "exports are removed after each evaluation");
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
