@@ -173,7 +173,7 @@ fn full_logprobs(model: &Llama, ids: &[u32]) -> Vec<f32> {
     let data: Vec<i64> = ids.iter().map(|&i| i as i64).collect();
     let t = Tensor::<2, Int>::from_data(TensorData::new(data, [1, n]), &model.device());
     let logits = model.forward(t, &Padding::none(1, n));
-    log_softmax(logits, 2).into_data().to_vec::<f32>().expect("f32 logits")
+    log_softmax(logits, 2).into_data().try_to_vec::<f32>().expect("f32 logits")
 }
 
 fn response_logps(model: &Llama, m: &LoadedModel, prompt: &[u32], response: &[u32]) -> Vec<f64> {

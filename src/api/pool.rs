@@ -49,7 +49,7 @@ mod tests {
         });
         assert_eq!(out, items.iter().map(|&x| (x, x * 10)).collect::<Vec<_>>());
         let peak = peak.load(Ordering::SeqCst);
-        assert!(peak <= 4 && peak >= 2, "peak {peak}");
+        assert!((2..=4).contains(&peak), "peak {peak}");
         assert!(map_bounded(&Vec::<u8>::new(), 8, |_, x| *x).is_empty());
     }
 }

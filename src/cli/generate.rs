@@ -68,7 +68,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         use_cache: !args.no_cache,
     };
     let t1 = Instant::now();
-    let out = generate(&model, &[prompt_ids.clone()], m.tokenizer.pad_id(), &opts)?.remove(0);
+    let out = generate(&model, std::slice::from_ref(&prompt_ids), m.tokenizer.pad_id(), &opts)?.remove(0);
     let gen_s = t1.elapsed().as_secs_f64();
     println!("{}", m.tokenizer.decode(&out.tokens));
     let finish = match out.finish {

@@ -347,7 +347,7 @@ fn check_train(t: &TrainSection, table: &str) -> Result<(), (String, String)> {
     if t.batch_size == 0 || t.micro_batch_size == 0 {
         return err("batch_size", "batch sizes must be at least 1".into());
     }
-    if t.batch_size % t.micro_batch_size != 0 {
+    if !t.batch_size.is_multiple_of(t.micro_batch_size) {
         return err(
             "micro_batch_size",
             format!("batch_size {} is not a multiple of micro_batch_size {}", t.batch_size, t.micro_batch_size),

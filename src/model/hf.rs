@@ -61,7 +61,7 @@ pub fn load_config(dir: &Path) -> Result<LlamaConfig, HfError> {
         what: "a Llama config",
         source,
     })?;
-    if cfg.num_attention_heads == 0 || (cfg.hidden_size % cfg.num_attention_heads != 0 && cfg.head_dim.is_none()) {
+    if cfg.num_attention_heads == 0 || (!cfg.hidden_size.is_multiple_of(cfg.num_attention_heads) && cfg.head_dim.is_none()) {
         return Err(HfError::Invalid {
             path,
             msg: format!(
@@ -70,7 +70,7 @@ pub fn load_config(dir: &Path) -> Result<LlamaConfig, HfError> {
             ),
         });
     }
-    if cfg.kv_heads() == 0 || cfg.num_attention_heads % cfg.kv_heads() != 0 {
+    if cfg.kv_heads() == 0 || !cfg.num_attention_heads.is_multiple_of(cfg.kv_heads()) {
         return Err(HfError::Invalid {
             path,
             msg: format!(
@@ -93,7 +93,7 @@ fn normalize_rope_parameters(raw: &mut serde_json::Value) {
         obj.entry("rope_theta").or_insert(theta.clone());
     }
     let kind = rp.get("rope_type").or_else(|| rp.get("type")).and_then(|t| t.as_str()).unwrap_or("default");
-    if kind != "default" && !obj.get("rope_scaling").is_some_and(|v| !v.is_null()) {
+    if kind != "default" && obj.get("rope_scaling").is_none_or(|v| v.is_null()) {
         let mut scaling = rp.clone();
         scaling.remove("rope_theta");
         scaling.insert("rope_type".into(), serde_json::json!(kind));

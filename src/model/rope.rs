@@ -24,7 +24,7 @@ impl Rope {
     /// `rope_scaling.rope_type`.
     pub fn new(config: &LlamaConfig) -> Result<Self, ModelError> {
         let dim = config.head_dim();
-        if dim == 0 || dim % 2 != 0 {
+        if dim == 0 || !dim.is_multiple_of(2) {
             return Err(ModelError::InvalidConfig(format!(
                 "head_dim must be even and positive for rotary embeddings, got {dim}"
             )));

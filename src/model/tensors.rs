@@ -31,13 +31,13 @@ pub fn validate_config(c: &LlamaConfig) -> Result<(), ModelError> {
         return bad("vocab_size, hidden_size, intermediate_size and num_attention_heads must be positive".into());
     }
     let kv = c.kv_heads();
-    if kv == 0 || c.num_attention_heads % kv != 0 {
+    if kv == 0 || !c.num_attention_heads.is_multiple_of(kv) {
         return bad(format!(
             "num_attention_heads ({}) must be a multiple of num_key_value_heads ({kv})",
             c.num_attention_heads
         ));
     }
-    if c.head_dim.is_none() && c.hidden_size % c.num_attention_heads != 0 {
+    if c.head_dim.is_none() && !c.hidden_size.is_multiple_of(c.num_attention_heads) {
         return bad(format!(
             "hidden_size ({}) is not divisible by num_attention_heads ({}); set head_dim",
             c.hidden_size, c.num_attention_heads

@@ -17,7 +17,7 @@ pub const DEFAULT_PER_FAMILY: usize = 40;
 
 /// Whether a prompt belongs to the benchmark side of the world (a quarter of all prompts).
 pub fn is_benchmark_prompt(prompt: &str) -> bool {
-    seed::fnv1a(prompt.as_bytes()) % 4 == 0
+    seed::fnv1a(prompt.as_bytes()).is_multiple_of(4)
 }
 
 #[derive(Debug, Clone)]

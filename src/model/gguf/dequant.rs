@@ -61,7 +61,7 @@ impl GgmlType {
     /// Bytes taken by `n` values, or `None` when `n` is not a whole number of blocks.
     pub fn byte_len(self, n: u128) -> Option<u128> {
         let bl = self.block_len() as u128;
-        (n % bl == 0).then(|| n / bl * self.block_bytes() as u128)
+        n.is_multiple_of(bl).then(|| n / bl * self.block_bytes() as u128)
     }
 }
 

@@ -174,7 +174,7 @@ pub fn config_from_metadata(f: &GgufFile) -> Result<LlamaConfig, GgufError> {
         max_position_embeddings: opt_usize(f, "llama.context_length")?.unwrap_or(2048),
         tie_word_embeddings: f.tensor_info("output.weight").is_none(),
         bos_token_id: tok_id("tokenizer.ggml.bos_token_id")?,
-        eos_token_id: eos.map(|e| serde_json::Value::from(e)),
+        eos_token_id: eos.map(serde_json::Value::from),
     })
 }
 

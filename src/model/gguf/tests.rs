@@ -80,7 +80,7 @@ fn write_gguf(kv: &[(&str, MetaValue)], tensors: &[T]) -> Vec<u8> {
         offsets.push(offset);
         offset += (t.data.len() as u64).div_ceil(32) * 32;
     }
-    while w.buf.len() % 32 != 0 {
+    while !w.buf.len().is_multiple_of(32) {
         w.buf.push(0);
     }
     let start = w.buf.len();
