@@ -61,7 +61,9 @@ pub fn load_config(dir: &Path) -> Result<LlamaConfig, HfError> {
         what: "a Llama config",
         source,
     })?;
-    if cfg.num_attention_heads == 0 || (!cfg.hidden_size.is_multiple_of(cfg.num_attention_heads) && cfg.head_dim.is_none()) {
+    if cfg.num_attention_heads == 0
+        || (!cfg.hidden_size.is_multiple_of(cfg.num_attention_heads) && cfg.head_dim.is_none())
+    {
         return Err(HfError::Invalid {
             path,
             msg: format!(

@@ -212,10 +212,12 @@ impl HfTokenizer {
             .encode(text, add_special)
             .map_err(|e| TokenizerError::Run { what: format!("encoding {:?}", truncate(text)), msg: e.to_string() })?;
         let mut ids = enc.get_ids().to_vec();
-        if add_special && self.add_bos
-            && let Some(b) = self.bos_id {
-                ids.insert(0, b);
-            }
+        if add_special
+            && self.add_bos
+            && let Some(b) = self.bos_id
+        {
+            ids.insert(0, b);
+        }
         Ok(ids)
     }
 

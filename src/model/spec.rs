@@ -274,9 +274,10 @@ pub fn load_model(spec: &ModelSpec) -> Result<LoadedModel, SpecError> {
 /// Makes the end-of-turn token (when it is one token) stop generation too.
 fn add_turn_end_eos(tok: &mut HfTokenizer, chat: &Option<ChatTemplate>) {
     if let Some(c) = chat
-        && let Some(id) = tok.token_to_id(c.turn_end()) {
-            tok.add_eos_id(id);
-        }
+        && let Some(id) = tok.token_to_id(c.turn_end())
+    {
+        tok.add_eos_id(id);
+    }
 }
 
 fn format_of(chat: Option<ChatTemplate>, add_bos: bool) -> ModelFormat {

@@ -282,17 +282,20 @@ fn parse_detail(p: &str) -> Option<Detail> {
     for (relation, templates) in [(Relation::Capital, CAPITAL_TEMPLATES), (Relation::Language, LANGUAGE_TEMPLATES)] {
         for (pre, post) in templates {
             if let Some(e) = strip(p, pre, post)
-                && facts().value(e, relation).is_some() {
-                    return Some(Detail::Fact { entity: e.to_string(), relation });
-                }
+                && facts().value(e, relation).is_some()
+            {
+                return Some(Detail::Fact { entity: e.to_string(), relation });
+            }
         }
     }
     if let Some(mid) = strip(p, "Is ", "?") {
         for (word, kind) in [(" greater than ", CompareKind::Greater), (" less than ", CompareKind::Less)] {
             if let Some((x, y)) = mid.split_once(word)
-                && x.parse::<i64>().is_ok() && y.parse::<i64>().is_ok() {
-                    return Some(Detail::Compare { kind, x: x.into(), y: y.into() });
-                }
+                && x.parse::<i64>().is_ok()
+                && y.parse::<i64>().is_ok()
+            {
+                return Some(Detail::Compare { kind, x: x.into(), y: y.into() });
+            }
         }
     }
     if let Some(mid) = strip(p, BEFORE.0, BEFORE.2) {

@@ -26,9 +26,10 @@ impl Task {
         if let Detail::Choice { options, .. } = &self.detail {
             let mut cs = s.chars();
             if let Some(c @ 'a'..='d') = cs.next()
-                && cs.next().is_none_or(|n| !n.is_alphanumeric()) {
-                    return c.to_string();
-                }
+                && cs.next().is_none_or(|n| !n.is_alphanumeric())
+            {
+                return c.to_string();
+            }
             if let Some(i) = options.iter().position(|o| *o == s) {
                 return letter(i).to_ascii_lowercase().to_string();
             }
