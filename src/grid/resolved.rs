@@ -43,7 +43,8 @@ pub struct GridModel {
 /// `[eval]`, validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Eval {
-    pub evaluator: Evaluator,
+    /// One or more benchmarks; the first is the headline of Tables 2 and 4.
+    pub evaluators: Vec<Evaluator>,
     /// Held-out pairs per dataset for the likelihood trajectories (Figure 4).
     pub heldout_pairs: usize,
 }

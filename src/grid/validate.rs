@@ -320,7 +320,7 @@ fn eval(e: &EvalSection, loc: &Locator) -> Result<Eval, GridError> {
             Evaluator::Command(command)
         }
     };
-    Ok(Eval { evaluator, heldout_pairs: e.heldout_pairs })
+    Ok(Eval { evaluators: vec![evaluator], heldout_pairs: e.heldout_pairs })
 }
 
 fn devices(file: &GridFile, loc: &Locator) -> Result<Devices, GridError> {

@@ -35,7 +35,7 @@ pub fn build(grid: &Grid) -> Plan {
     }
     let eval_base = EvalInput {
         epoch: 0,
-        evaluator: grid.eval.evaluator.clone(),
+        evaluators: grid.eval.evaluators.clone(),
         seed: data_seed,
         model: grid.model.spec.clone(),
         heldout: None,
@@ -203,7 +203,7 @@ fn plan_cell(b: &mut PlanBuilder, grid: &Grid, cell: &Cell, several_seeds: bool,
     for epoch in 1..=t.epochs {
         let input = EvalInput {
             epoch,
-            evaluator: grid.eval.evaluator.clone(),
+            evaluators: grid.eval.evaluators.clone(),
             seed: grid.seeds[0],
             model: grid.model.spec.clone(),
             heldout: Some(HeldoutInput { beta: objective.loss.beta(), truncation }),

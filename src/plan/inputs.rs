@@ -246,7 +246,8 @@ fn objective_params<S: Serializer>(o: &Objective, s: S) -> Result<S::Ok, S::Erro
 pub struct EvalInput {
     /// 0 is the base model.
     pub epoch: usize,
-    pub evaluator: Evaluator,
+    /// Every benchmark scores the checkpoint; the first is the headline.
+    pub evaluators: Vec<Evaluator>,
     /// Draws the world benchmark's prompts.
     pub seed: u64,
     /// The model the checkpoint is of (its tokenizer and chat format).
