@@ -37,6 +37,10 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let loaded = super::common::load(&args.grid, args.store.as_ref())?;
+    if !loaded.grid.missing.is_empty() {
+        let lines: Vec<String> = loaded.grid.missing.iter().map(|e| format!("  {e}")).collect();
+        bail!("the grid names input files that do not exist; nothing was run:\n{}", lines.join("\n"));
+    }
     let _lock = loaded.store.lock()?;
     let devices = match &args.devices {
         Some(names) => names.iter().map(|d| DeviceName::parse(d)).collect::<Result<Vec<_>, _>>()?,

@@ -31,6 +31,8 @@ pub struct Grid {
     /// The dataset x objective cross product minus exclusions, with overrides applied.
     pub cells: Vec<Cell>,
     pub devices: Devices,
+    /// Input files the grid names that do not exist: `plan` lists them, `run` refuses to start.
+    pub missing: Vec<super::GridError>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
