@@ -33,6 +33,8 @@ enum Command {
     Export(cli::export::Args),
     /// Regenerate a grid's reports (tables, CSVs, figures) from its store; print Tables 1 and 2.
     Table(cli::table::Args),
+    /// Check every done task's artifact files against the sha256 digests recorded at commit.
+    Verify(cli::verify::Args),
 }
 
 fn main() {
@@ -47,6 +49,7 @@ fn main() {
         Command::Logprob(args) => cli::logprob::run(args),
         Command::Export(args) => cli::export::run(args),
         Command::Table(args) => cli::table::run(args),
+        Command::Verify(args) => cli::verify::run(args),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");

@@ -10,3 +10,4 @@ pub mod plan;
 pub mod run;
 pub mod status;
 pub mod table;
+pub mod verify;
