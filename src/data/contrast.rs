@@ -11,7 +11,7 @@
 //! longer than [`LEVENSHTEIN_CAP`] characters is computed on the first [`LEVENSHTEIN_CAP`]
 //! characters of each, and the pair is counted in [`ContrastReport::capped`] (shown by
 //! `apogrid contrast`). Measured (one unrelated pair, `apogrid contrast FILE`, 2 busy cores):
-//! 20,000 characters 0.02-0.05 s, 100,000 0.54 s and 2,500,000 over 5 minutes before the cap;
+//! 20,000 characters 0.02-0.05 s, 100,000 0.54 s and 2,500,000 420 s (load 6) before the cap;
 //! 0.05 s and 0.33 s (mostly reading and Jaccard) with it. The cap is far above the
 //! responses this tool measures (the paper truncates them at 512 tokens, about 2,500
 //! characters), so their numbers are exact and unchanged. Jaccard, linear after a sort, is
