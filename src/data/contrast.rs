@@ -71,10 +71,11 @@ pub fn levenshtein_chars(a: &str, b: &str) -> usize {
     use rapidfuzz::distance::levenshtein::{Args, distance, distance_with_args};
     let longest = a.len().max(b.len()); // bytes >= chars: a safe upper bound for the bands
     for cutoff in [31, longest / 8] {
-        if cutoff >= 31 && cutoff < longest {
-            if let Some(d) = distance_with_args(a.chars(), b.chars(), &Args::default().score_cutoff(cutoff)) {
-                return d;
-            }
+        if cutoff >= 31
+            && cutoff < longest
+            && let Some(d) = distance_with_args(a.chars(), b.chars(), &Args::default().score_cutoff(cutoff))
+        {
+            return d;
         }
     }
     distance(a.chars(), b.chars())
