@@ -89,8 +89,9 @@ impl Store {
         &self.root
     }
 
-    /// Takes the store's lock, clears temp folders that only a dead run can have left, and
-    /// makes sure the room for failure records on a full disk is there.
+    /// Takes the store's lock, clears temp folders (and the temp files of failure records)
+    /// that only a dead run can have left, and makes sure the room for failure records on a
+    /// full disk is there.
     pub fn lock(&self) -> Result<StoreLock, StoreError> {
         let lock = StoreLock::acquire(&self.root.join("LOCK"))?;
         let tmp = self.root.join(".tmp");
@@ -99,6 +100,7 @@ impl Store {
                 let _ = std::fs::remove_dir_all(e.path());
             }
         }
+        let _ = atomic::remove_dead_temp_files(&self.failed_dir());
         failure::keep_reserve(&self.failed_dir());
         Ok(lock)
     }

@@ -184,6 +184,12 @@ fn a_full_disk_releases_the_reserve_for_the_failure_record() {
     let _lock = store.lock().unwrap();
     let reserve = store.root().join(".failed/.reserve");
     assert_eq!(std::fs::metadata(&reserve).unwrap().len(), failure::RESERVE_BYTES as u64);
+    // A record's temp file left by a killed run goes when the next run takes the lock.
+    let dead = store.root().join(".failed/.k.json.999999999.0.tmp");
+    std::fs::write(&dead, b"{").unwrap();
+    drop(_lock);
+    let _lock = store.lock().unwrap();
+    assert!(!dead.exists());
     // Full while the reserve takes the room; releasing it makes room.
     let write = |p: &Path, b: &[u8]| if reserve.exists() { full_disk(p, b) } else { atomic::write(p, b) };
     store.fail_with(store.begin(KEY).unwrap(), &manifest(KEY, Status::Failed), &write).unwrap();
