@@ -280,11 +280,14 @@ impl Store {
 }
 
 fn read_manifest(path: &Path) -> Result<Manifest, StoreError> {
-    let text = std::fs::read_to_string(path).map_err(|e| StoreError::io(path, e))?;
-    serde_json::from_str(&text).map_err(|e| StoreError::Manifest { path: path.to_path_buf(), message: e.to_string() })
+    read_json(path)
 }
 
 fn read_recorded(path: &Path) -> Result<Recorded, StoreError> {
+    read_json(path)
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, StoreError> {
     let text = std::fs::read_to_string(path).map_err(|e| StoreError::io(path, e))?;
     serde_json::from_str(&text).map_err(|e| StoreError::Manifest { path: path.to_path_buf(), message: e.to_string() })
 }
