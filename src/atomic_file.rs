@@ -60,11 +60,14 @@ pub(crate) fn write_via<F: TempFile>(
 ) -> std::io::Result<()> {
     let tmp = temp_path(path)?;
     let written = (|| {
-        let mut f = open(&tmp).map_err(|e| named(&tmp, "creating", e))?;
-        f.write_all(bytes).map_err(|e| named(&tmp, "writing", e))?;
-        f.flush().map_err(|e| named(&tmp, "writing", e))?;
-        if sync {
-            f.sync_all().map_err(|e| named(&tmp, "syncing", e))?;
+        {
+            // Closed before the rename (which some platforms refuse on an open file).
+            let mut f = open(&tmp).map_err(|e| named(&tmp, "creating", e))?;
+            f.write_all(bytes).map_err(|e| named(&tmp, "writing", e))?;
+            f.flush().map_err(|e| named(&tmp, "writing", e))?;
+            if sync {
+                f.sync_all().map_err(|e| named(&tmp, "syncing", e))?;
+            }
         }
         std::fs::rename(&tmp, path).map_err(|e| {
             std::io::Error::new(e.kind(), format!("renaming {} to {}: {e}", tmp.display(), path.display()))
