@@ -42,6 +42,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         bail!("the grid names input files that do not exist; nothing was run:\n{}", lines.join("\n"));
     }
     let _lock = loaded.store.lock()?;
+    let keys = loaded.plan.tasks.iter().map(|t| t.key.clone()).collect();
+    let resume: Vec<String> = std::env::args().collect();
+    super::interrupt::install(&loaded.store, keys, resume.join(" "))?;
     let devices = match &args.devices {
         Some(names) => names.iter().map(|d| DeviceName::parse(d)).collect::<Result<Vec<_>, _>>()?,
         None => loaded.grid.devices.list.clone(),
@@ -59,6 +62,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     );
     for (i, message) in &outcome.failed {
         eprintln!("  FAILED {}: {message}", loaded.plan.tasks[*i].id);
+    }
+    for m in loaded.store.unrecorded_failures() {
+        eprintln!("  (the store could not record the failure of {} on disk: is it full?)", m.id);
+    }
+    for (i, problem) in &outcome.quarantined {
+        eprintln!("  RECOMPUTED {} (its artifact was corrupt: {problem})", loaded.plan.tasks[*i].id);
     }
     // The reports always reflect the store, whatever part of the grid this run covered.
     let published = loaded.publish()?;

@@ -55,6 +55,8 @@ pub struct Eval {
 pub struct Dataset {
     pub name: String,
     pub source: DatasetSource,
+    /// The fewest training pairs the build may end with.
+    pub min_pairs: usize,
 }
 
 /// How a dataset is made: built from the grid's prompts, or imported from a user's file.

@@ -213,7 +213,12 @@ fn datasets(entries: &[DatasetEntry], loc: &Locator) -> Result<Vec<Dataset>, Gri
                 DatasetSource::Build { kind, length_ratio: length_ratio(d, &key, loc)? }
             }
         };
-        datasets.push(Dataset { name: n.clone(), source });
+        let min_pairs = match &d.min_pairs {
+            Some(m) if *m.get_ref() == 0 => return Err(loc.at(m.span(), key("min_pairs"), "expected at least 1")),
+            Some(m) => *m.get_ref(),
+            None => 1,
+        };
+        datasets.push(Dataset { name: n.clone(), source, min_pairs });
     }
     if datasets.is_empty() {
         return Err(loc.key("dataset", "expected at least one `[[dataset]]` entry"));

@@ -105,6 +105,7 @@ fn plan_dataset(b: &mut PlanBuilder, grid: &Grid, shared: &mut Shared, d: &crate
         seed: grid.seeds[0],
         min_length_ratio: ratio.map(|r| r.0),
         max_length_ratio: ratio.map(|r| r.1),
+        min_pairs: d.min_pairs,
     };
     let (input, deps) = match &d.source {
         DatasetSource::File { path } => {

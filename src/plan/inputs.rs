@@ -133,6 +133,10 @@ pub struct SplitInput {
     pub min_length_ratio: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_length_ratio: Option<f64>,
+    /// The fewest training pairs the build may end with. Changes no output (a build meets it
+    /// or fails), so it is not in the key.
+    #[serde(skip)]
+    pub min_pairs: usize,
 }
 
 /// A user's JSONL triples.
