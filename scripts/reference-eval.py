@@ -180,8 +180,10 @@ def main():
     theirs = None
     if args.items_from:
         theirs = json.load(open(args.items_from))["items"]
-        by_line = {it["line"]: it for it in items}
-        items = [by_line[p["line"]] for p in theirs]
+        # Lines are per file (HHH has one task.json per subset): match by (category, line).
+        key = (lambda it: (it["topic"], it["line"])) if args.benchmark == "mmlu" else (lambda it: (it["subset"], it["line"]))
+        by_key = {key(it): it for it in items}
+        items = [by_key[(p["category"], p["line"])] for p in theirs]
     model, tok = load_model(args.model)
     t0 = time.time()
     logps = score_mmlu(model, tok, items, args.batch) if args.benchmark == "mmlu" else score_hhh(model, tok, items)
