@@ -2,6 +2,7 @@
 
 pub mod common;
 pub mod contrast;
+pub mod eval;
 pub mod export;
 pub mod generate;
 pub mod interrupt;
