@@ -119,3 +119,40 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// Several benchmarks in one grid: the built-in MMLU and HHH (on the committed fixture
+/// subsets) and a command. The first is the headline of Table 2; each other one gets its own.
+#[test]
+fn several_benchmarks_give_a_table_2_each() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let g = grid(dir.path());
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/eval");
+    let text = std::fs::read_to_string(&g).expect("grid").replace(
+        "benchmark = \"command\"",
+        &format!(
+            "benchmarks = [\"mmlu\", \"hhh\", \"command\"]\nmmlu.path = \"{}\"\nmmlu.count = 4\nhhh.path = \"{}\"",
+            fixtures.join("mmlu.jsonl").display(),
+            fixtures.join("hhh").display()
+        ),
+    );
+    std::fs::write(&g, text).expect("grid");
+    let out = run(&g);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let results = dir.path().join("results/cmd");
+    let report = std::fs::read_to_string(results.join("report.md")).expect("report");
+    assert!(
+        report.contains("Benchmarks: mmlu, hhh, command") && report.contains("headline benchmark, `mmlu`"),
+        "{report}"
+    );
+    for name in ["table2.csv", "table2_hhh.csv", "table2_command.csv"] {
+        let t = std::fs::read_to_string(results.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(t.lines().any(|l| l.starts_with("clair,dpo,")), "{name}: {t}");
+    }
+    // The command's scores are its own table's: +2 at epoch 2 over the base model's 40.
+    let command = std::fs::read_to_string(results.join("table2_command.csv")).expect("table");
+    assert!(command.lines().any(|l| l.starts_with("clair,dpo,2,1.5,")), "{command}");
+    // MMLU's categories (topics) reach Table 4.
+    let table4 = std::fs::read_to_string(results.join("table4.csv")).expect("table4");
+    let header = table4.lines().next().unwrap_or_default();
+    assert!(header.contains("elementary mathematics") && !header.contains(",chat"), "{table4}");
+}
