@@ -103,7 +103,8 @@ fn data(path: Option<&str>, default: &str, key: &str, loc: &Locator, missing: &m
         }
     };
     if !path.exists() {
-        let message = format!("no benchmark data at `{}`; run scripts/get-eval-data.sh to fetch it", path.display());
+        let message =
+            format!("no benchmark data at `{}` (scripts/get-eval-data.sh fetches MMLU and HHH)", path.display());
         missing.push(loc.key(key, message));
     }
     DataFile::new(path)
