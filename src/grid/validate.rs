@@ -155,11 +155,8 @@ fn check_pretrain(p: &crate::grid::schema::PretrainSection) -> Result<(), (&'sta
 
 fn check_prompts_and_agents(file: &GridFile, loc: &Locator) -> Result<(), GridError> {
     let p = &file.prompts;
-    match (&p.source, &p.path) {
-        (PromptSource::File, None) => {
-            return Err(loc.key("prompts.path", "`[prompts]` has `source = \"file\"` but no `path`"));
-        }
-        _ => {}
+    if let (PromptSource::File, None) = (&p.source, &p.path) {
+        return Err(loc.key("prompts.path", "`[prompts]` has `source = \"file\"` but no `path`"));
     }
     if matches!(file.agents.off_policy, AgentSpec::File { .. }) && p.source != PromptSource::File {
         let message = "`kind = \"file\"` reads other models' completions from the prompts file; it needs `[prompts] source = \"file\"`";
