@@ -398,8 +398,11 @@ fn check_train(t: &TrainSection, table: &str) -> Result<(), (String, String)> {
     if !(t.learning_rate.is_finite() && t.learning_rate > 0.0) {
         return err("learning_rate", format!("expected a positive number, got {}", t.learning_rate));
     }
-    if t.batch_size == 0 || t.micro_batch_size == 0 {
+    if t.batch_size == 0 {
         return err("batch_size", "batch sizes must be at least 1".into());
+    }
+    if t.micro_batch_size == 0 {
+        return err("micro_batch_size", "batch sizes must be at least 1".into());
     }
     if !t.batch_size.is_multiple_of(t.micro_batch_size) {
         return err(
