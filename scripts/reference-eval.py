@@ -205,12 +205,13 @@ def main():
         print("apogrid: %.2f%%; same verdict on %d/%d items; |logp difference| max %.2e, mean %.2e"
               % (ours, agree, len(items), max(diffs), sum(diffs) / len(diffs)))
         # transformers' GGUF tokenizer ignores SmolLM2's digit rule (FACTS.md): with two or more
-        # spaces before a digit the two sides score different token ids.
+        # spaces before a digit, or a non-ASCII numeric character (" ¼" is one token there, a
+        # space and "¼" in apogrid and SmolLM2's own tokenizer.json), the sides score different ids.
         texts = [mmlu_prompt(it) if args.benchmark == "mmlu" else it["input"] + it["better"] + it["worse"] for it in items]
-        rule = [re.search(r"\s\s\d", t) is not None for t in texts]
+        rule = [re.search(r"\s\s\d", t) is not None or any(c.isnumeric() and not c.isascii() for c in t) for t in texts]
         rest = [abs(a - b) for p, lp, r in zip(theirs, logps, rule) if not r for a, b in zip(p["logps"], lp)]
         if any(rule) and rest:
-            print("  %d items have 2+ spaces before a digit; the others: |logp difference| max %.2e, mean %.2e"
+            print("  %d items meet the digit rule (2+ spaces before a digit, or a non-ASCII numeral); the others: |logp difference| max %.2e, mean %.2e"
                   % (sum(rule), max(rest), sum(rest) / len(rest)))
         for p, lp, c in zip(theirs, logps, correct):
             if p["correct"] != c:
