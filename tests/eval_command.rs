@@ -111,3 +111,28 @@ fn several_benchmarks_give_a_table_2_each() {
     let header = table4.lines().next().unwrap_or_default();
     assert!(header.contains("elementary mathematics") && !header.contains(",chat"), "{table4}");
 }
+
+/// `apogrid eval --benchmark command`: any model, outside a grid, through the same evaluator.
+#[test]
+fn apogrid_eval_runs_a_command_on_any_model() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = dir.path().join("eval.sh");
+    std::fs::write(&script, SCRIPT).expect("script");
+    let s = script.display().to_string();
+    let eval = |extra: &[&str]| {
+        std::process::Command::new(BIN)
+            .args(["eval", "--model", "tiny", "--benchmark", "command", "--json", "--command", "sh", &s])
+            .args(["{model_dir}", "{output}", "{epoch}", "{cell}"])
+            .args(extra)
+            .output()
+            .expect("apogrid eval")
+    };
+    let out = eval(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["record"]["score"], 40.0, "{v}");
+    assert_eq!(v["record"]["categories"][0]["name"], "chat", "{v}");
+    std::fs::write(dir.path().join("FAIL"), "").expect("marker");
+    let failed = eval(&[]);
+    assert!(!failed.status.success() && stderr(&failed).contains("evaluator broke on eval"), "{}", stderr(&failed));
+}

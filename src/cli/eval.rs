@@ -11,8 +11,9 @@ use burn::tensor::Device;
 use serde_json::json;
 
 use apogrid::agents::model::ModelGenerator;
-use apogrid::eval::{Evaluation, ScoreRecord, hhh, mmlu, subset};
-use apogrid::model::spec::{LoadedModel, ModelSpec, load_model};
+use apogrid::eval::command::{self, Invocation};
+use apogrid::eval::{CommandEvaluator, Evaluation, ScoreRecord, hhh, mmlu, subset};
+use apogrid::model::spec::{LoadedModel, ModelSpec, export_hf, load_model};
 use apogrid::model::{Llama, TextTokenizer};
 use apogrid::world::benchmark::{Benchmark, DEFAULT_PER_FAMILY};
 use apogrid::world::families::Family;
@@ -25,6 +26,8 @@ pub enum BenchmarkArg {
     Hhh,
     /// The embedded world's held-out benchmark, greedy answers, exact match.
     World,
+    /// An external evaluator: `--command PROGRAM ARG...` with `{model_dir}` and `{output}`.
+    Command,
 }
 
 #[derive(clap::Args)]
@@ -54,6 +57,16 @@ pub struct Args {
     /// Print {"model", "benchmark", "seed", "seconds", "record", "items"} as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Command only: the argv (no shell), e.g. `--command scripts/eval-mixeval.sh {model_dir}
+    /// {output}`; the model is exported as a Hugging Face folder for it. Must come last.
+    #[arg(long, num_args = 1.., allow_hyphen_values = true)]
+    pub command: Vec<String>,
+    /// Command only: environment variables it needs (checked present, passed through).
+    #[arg(long)]
+    pub env: Vec<String>,
+    /// Command only: its time limit in seconds.
+    #[arg(long, default_value_t = apogrid::eval::evaluator::DEFAULT_COMMAND_TIMEOUT_S)]
+    pub timeout_s: u64,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -80,6 +93,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             hhh::evaluate(&model, &m.encoder(), &items, args.batch, &progress)?
         }
         BenchmarkArg::World => world(&args, &m, &model)?,
+        BenchmarkArg::Command => command(&args, &spec, &model)?,
     };
     eprintln!();
     let seconds = t0.elapsed().as_secs_f64();
@@ -117,6 +131,23 @@ fn world(args: &Args, m: &LoadedModel, model: &Llama) -> anyhow::Result<Evaluati
     };
     let score = bench.evaluate(&mut generator)?;
     Ok(Evaluation { record: ScoreRecord::from(&score), items: Vec::new() })
+}
+
+/// The user's command on the model exported into a temporary folder (removed afterwards).
+fn command(args: &Args, spec: &ModelSpec, model: &Llama) -> anyhow::Result<Evaluation> {
+    let evaluator = CommandEvaluator::new(args.command.clone(), args.env.clone(), args.timeout_s)
+        .map_err(|m| anyhow::anyhow!("--command: {m}"))?;
+    let dir = std::env::temp_dir().join(format!("apogrid-eval-{}", std::process::id()));
+    let model_dir = dir.join("model");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let result = (|| {
+        export_hf(model, spec, &model_dir)?;
+        let output = dir.join("score.json");
+        let inv = Invocation { model_dir: &model_dir, output: &output, epoch: 0, cell: "eval" };
+        Ok::<_, anyhow::Error>(command::run(&evaluator, &inv)?)
+    })();
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(Evaluation { record: result?, items: Vec::new() })
 }
 
 fn print_record(r: &ScoreRecord, spec: &ModelSpec) {

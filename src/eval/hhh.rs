@@ -24,7 +24,6 @@ use serde_json::{Map, Value};
 use super::choice::{Row, score_rows};
 use super::error::EvalError;
 use super::prediction::{Evaluation, ItemPrediction};
-use super::record::{ScoreRecord, accuracy_by_category, percent};
 use super::source::{default_path, read_jsonl, read_text};
 use crate::model::Llama;
 use crate::model::tokenizer::Encoder;
@@ -89,7 +88,7 @@ fn load_dir(dir: &Path) -> Result<Vec<HhhItem>, EvalError> {
         .filter(|e| e.path().join("task.json").is_file())
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
-    subsets.sort_by_key(|s| rank(s));
+    subsets.sort_by_key(|s| (rank(s), s.clone()));
     let mut items = Vec::new();
     for s in &subsets {
         items.extend(load_task_json(&dir.join(s).join("task.json"), s)?);
@@ -100,8 +99,9 @@ fn load_dir(dir: &Path) -> Result<Vec<HhhItem>, EvalError> {
     Ok(items)
 }
 
-fn rank(subset: &str) -> (usize, String) {
-    (SUBSETS.iter().position(|s| *s == subset).unwrap_or(SUBSETS.len()), subset.to_string())
+/// The paper's subset order, others after them (by name, where it matters).
+fn rank(subset: &str) -> usize {
+    SUBSETS.iter().position(|s| *s == subset).unwrap_or(SUBSETS.len())
 }
 
 fn load_task_json(path: &Path, subset: &str) -> Result<Vec<HhhItem>, EvalError> {
@@ -185,18 +185,7 @@ pub fn summarize(items: &[HhhItem], logps: Vec<Vec<f64>>) -> Evaluation {
             }
         })
         .collect();
-    let correct = preds.iter().filter(|p| p.correct).count();
-    let mut categories = accuracy_by_category(preds.iter().map(|p| (p.category.as_str(), p.correct)));
-    categories.sort_by_key(|c| rank(&c.name));
-    let record = ScoreRecord {
-        benchmark: "hhh".into(),
-        n: Some(preds.len()),
-        score: percent(correct, preds.len()),
-        categories,
-        length: None,
-        metrics: [("correct".to_string(), correct as f64)].into(),
-    };
-    Evaluation { record, items: preds }
+    Evaluation::from_predictions("hhh", preds, rank)
 }
 
 #[cfg(test)]

@@ -20,7 +20,6 @@ use serde::Deserialize;
 use super::choice::{Row, argmax, encode_pair, score_next_tokens, score_rows};
 use super::error::EvalError;
 use super::prediction::{Evaluation, ItemPrediction};
-use super::record::{ScoreRecord, accuracy_by_category, percent};
 use super::source::{default_path, read_jsonl};
 use crate::model::Llama;
 use crate::model::spec::{LoadedModel, ModelTokenizer};
@@ -161,18 +160,8 @@ pub fn summarize(items: &[MmluItem], logps: Vec<Vec<f64>>) -> Evaluation {
             }
         })
         .collect();
-    let correct = preds.iter().filter(|p| p.correct).count();
-    let mut categories = accuracy_by_category(preds.iter().map(|p| (p.category.as_str(), p.correct)));
-    categories.sort_by(|a, b| a.name.cmp(&b.name));
-    let record = ScoreRecord {
-        benchmark: "mmlu".into(),
-        n: Some(preds.len()),
-        score: percent(correct, preds.len()),
-        categories,
-        length: None,
-        metrics: [("correct".to_string(), correct as f64)].into(),
-    };
-    Evaluation { record, items: preds }
+    // Topics by name.
+    Evaluation::from_predictions("mmlu", preds, |_| 0)
 }
 
 #[cfg(test)]

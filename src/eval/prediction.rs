@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::record::ScoreRecord;
+use super::record::{ScoreRecord, accuracy_by_category, percent};
 
 /// The result of one evaluator run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -11,6 +11,25 @@ pub struct Evaluation {
     pub record: ScoreRecord,
     /// One per evaluated item, in the order the items were given.
     pub items: Vec<ItemPrediction>,
+}
+
+impl Evaluation {
+    /// The record of a multiple-choice evaluation from its predictions: accuracy overall and
+    /// per category (ordered by `order`), and the count of right answers as a metric.
+    pub fn from_predictions(benchmark: &str, items: Vec<ItemPrediction>, order: impl Fn(&str) -> usize) -> Self {
+        let correct = items.iter().filter(|p| p.correct).count();
+        let mut categories = accuracy_by_category(items.iter().map(|p| (p.category.as_str(), p.correct)));
+        categories.sort_by(|a, b| order(&a.name).cmp(&order(&b.name)).then_with(|| a.name.cmp(&b.name)));
+        let record = ScoreRecord {
+            benchmark: benchmark.into(),
+            n: Some(items.len()),
+            score: percent(correct, items.len()),
+            categories,
+            length: None,
+            metrics: [("correct".to_string(), correct as f64)].into(),
+        };
+        Evaluation { record, items }
+    }
 }
 
 /// One item's outcome.
