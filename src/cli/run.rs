@@ -1,10 +1,14 @@
 //! `apogrid run GRID`: run every task that is not already in the store.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 
-use apogrid::exec::{self, DeviceName, ExecOptions};
+use apogrid::exec::slurm::sbatch::JobContext;
+use apogrid::exec::{self, DeviceName, ExecOptions, Executor, Outcome, Scheduler, SlurmExecutor};
+use apogrid::grid::executor::ExecutorKind;
 use apogrid::plan::TaskKind;
 use apogrid::report;
 use apogrid::tasks::TaskRunner;
@@ -33,11 +37,19 @@ pub struct Args {
     /// No progress bars or log lines.
     #[arg(long)]
     quiet: bool,
+    /// Where tasks run: `local` (threads of this process) or `slurm` (one job per task; Ctrl-C
+    /// cancels them). Default: the grid's `[executor] kind`, else local.
+    #[arg(long)]
+    executor: Option<String>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let loaded = super::common::load(&args.grid, args.store.as_ref())?;
-    let _lock = loaded.store.lock()?;
+    let kind = match &args.executor {
+        Some(name) => ExecutorKind::parse(name)
+            .ok_or_else(|| anyhow::anyhow!("--executor: expected `local` or `slurm`, got `{name}`"))?,
+        None => loaded.grid.executor.kind,
+    };
     let devices = match &args.devices {
         Some(names) => names.iter().map(|d| DeviceName::parse(d)).collect::<Result<Vec<_>, _>>()?,
         None => loaded.grid.devices.list.clone(),
@@ -45,7 +57,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let jobs = args.jobs.or(loaded.grid.devices.jobs).unwrap_or(1);
     let targets = args.only.as_ref().map(|only| targets(&loaded, only)).transpose()?;
     let opts = ExecOptions { slots: exec::slots::slots(&devices, jobs), targets, show_progress: !args.quiet };
-    let outcome = exec::execute(&loaded.plan, &loaded.store, &TaskRunner, &opts)?;
+    let outcome = match kind {
+        ExecutorKind::Local => {
+            let _lock = loaded.store.lock()?;
+            exec::execute(&loaded.plan, &loaded.store, &TaskRunner, &opts)?
+        }
+        ExecutorKind::Slurm => run_on_slurm(&loaded, &args.grid, &opts)?,
+    };
     eprintln!(
         "{} tasks ran, {} cached, {} failed, {} skipped",
         outcome.ran.len(),
@@ -90,4 +108,36 @@ fn only_kind(name: &str) -> anyhow::Result<TaskKind> {
         let names: Vec<&str> = TaskKind::ALL.iter().map(|k| k.name()).collect();
         anyhow::anyhow!("--only: `{name}` is neither a task id nor a task kind ({})", names.join(", "))
     })
+}
+
+/// Submits the grid's ready tasks as Slurm jobs until none is left. The store's `LOCK` is not
+/// held for the run (a `run` on another login node could not tell it from a dead one): jobs
+/// claim their tasks one by one (`.claims/`), and a second `run` of the grid adopts the jobs
+/// the first one submitted. A local `run` holding the lock is refused, though.
+fn run_on_slurm(loaded: &Loaded, grid: &Path, opts: &ExecOptions) -> anyhow::Result<Outcome> {
+    drop(loaded.store.lock().context("a local run is using this store")?);
+    let root = std::fs::canonicalize(loaded.store.root())
+        .with_context(|| format!("resolving the store {}", loaded.store.root().display()))?;
+    // Jobs get absolute paths only: they start in the same folder, but on another machine.
+    let store = apogrid::store::Store::open(&root)?;
+    let workdir = std::env::current_dir().context("reading the working folder")?;
+    let settings = loaded.grid.executor.slurm.clone();
+    let binary = match &settings.binary {
+        Some(b) => workdir.join(b),
+        None => std::env::current_exe().context("finding the apogrid binary")?,
+    };
+    let job = JobContext {
+        grid_name: loaded.grid.name.clone(),
+        grid: std::fs::canonicalize(grid).with_context(|| format!("resolving {}", grid.display()))?,
+        store: root,
+        binary,
+        workdir,
+    };
+    let interrupted = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGINT, interrupted.clone())
+        .context("installing the Ctrl-C handler")?;
+    let executor = SlurmExecutor { settings, job, interrupted };
+    let mut sched = Scheduler::new(&loaded.plan, &store, opts.targets.as_deref(), opts.show_progress);
+    executor.execute(&mut sched, &TaskRunner)?;
+    Ok(sched.into_outcome())
 }

@@ -3,6 +3,7 @@
 
 pub mod agents;
 pub mod error;
+pub mod executor;
 pub mod resolved;
 pub mod schema;
 pub mod validate;

@@ -31,6 +31,8 @@ pub struct Grid {
     /// The dataset x objective cross product minus exclusions, with overrides applied.
     pub cells: Vec<Cell>,
     pub devices: Devices,
+    /// `[executor]`: local threads or Slurm jobs; never part of a task's key.
+    pub executor: super::executor::Executor,
 }
 
 #[derive(Debug, Clone, PartialEq)]

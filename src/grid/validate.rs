@@ -46,6 +46,7 @@ pub fn validate(file: GridFile, path: &Path, source: &str) -> Result<Grid, GridE
     let cells = cells(&file, &datasets, &objectives, &seeds, &loc)?;
     let eval = eval(&file.eval, &loc)?;
     let devices = devices(&file, &loc)?;
+    let executor = super::executor::validate(&file.executor, &loc)?;
     Ok(Grid {
         name,
         path: path.to_path_buf(),
@@ -61,6 +62,7 @@ pub fn validate(file: GridFile, path: &Path, source: &str) -> Result<Grid, GridE
         objectives,
         cells,
         devices,
+        executor,
     })
 }
 

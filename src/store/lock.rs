@@ -45,7 +45,7 @@ impl Drop for StoreLock {
     }
 }
 
-fn pid_alive(pid: u32) -> bool {
+pub(super) fn pid_alive(pid: u32) -> bool {
     // Linux: a live process has /proc/<pid>. Elsewhere assume alive (refuse rather than corrupt).
     if cfg!(target_os = "linux") { Path::new(&format!("/proc/{pid}")).exists() } else { true }
 }

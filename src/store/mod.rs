@@ -3,20 +3,25 @@
 //! Layout under the root (default `results/.cache/`):
 //! - `<key>/`: a finished task's artifacts plus `task.json`. It appears by one rename of a
 //!   finished temp folder, so its presence means the task is done; nothing else is consulted.
-//! - `.tmp/<key>.<pid>/`: a task being written. Left-overs of killed runs are removed when the
-//!   next run takes the lock.
+//! - `.tmp/<key>.<host>.<pid>/`: a task being written. Left-overs of dead writers are removed
+//!   when the next run takes the lock (`shared.rs`: only this host's dead pids, and other hosts'
+//!   folders of tasks nobody claims).
 //! - `.partial/<key>/`: state a long task keeps across kills to resume (e.g. per-epoch
 //!   checkpoints of a training run); moved into the artifact when the task finishes.
 //! - `.failed/<key>.json`: the manifest of the last failure of a task, for `status`.
 //! - `LOCK`: the pid of the `run` using the store.
+//! - `.claims/<key>`: the host, pid and Slurm job running a task (`claim.rs`), across machines.
 
 /// Atomic writes live below every floor (the data floor writes datasets with them too).
 pub use crate::atomic_file as atomic;
+pub mod claim;
 pub mod lock;
 pub mod manifest;
+pub mod shared;
 
 use std::path::{Path, PathBuf};
 
+pub use claim::{ClaimError, Holder, TaskClaim};
 pub use lock::StoreLock;
 pub use manifest::{Manifest, ParentRef, Status};
 
@@ -64,12 +69,7 @@ impl Store {
     /// Takes the store's lock and clears temp folders that only a dead run can have left.
     pub fn lock(&self) -> Result<StoreLock, StoreError> {
         let lock = StoreLock::acquire(&self.root.join("LOCK"))?;
-        let tmp = self.root.join(".tmp");
-        if let Ok(entries) = std::fs::read_dir(&tmp) {
-            for e in entries.flatten() {
-                let _ = std::fs::remove_dir_all(e.path());
-            }
-        }
+        self.clear_dead_tmp();
         Ok(lock)
     }
 
@@ -96,7 +96,7 @@ impl Store {
 
     /// A fresh, empty folder to write a task's artifacts into.
     pub fn begin(&self, key: &str) -> Result<Pending, StoreError> {
-        let dir = self.root.join(".tmp").join(format!("{key}.{}", std::process::id()));
+        let dir = self.root.join(".tmp").join(format!("{key}.{}", shared::writer_tag()));
         if dir.exists() {
             std::fs::remove_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
         }
