@@ -115,7 +115,7 @@ fn only_kind(name: &str) -> anyhow::Result<TaskKind> {
 /// claim their tasks one by one (`.claims/`), and a second `run` of the grid adopts the jobs
 /// the first one submitted. A local `run` holding the lock is refused, though.
 fn run_on_slurm(loaded: &Loaded, grid: &Path, opts: &ExecOptions) -> anyhow::Result<Outcome> {
-    drop(loaded.store.lock().context("a local run is using this store")?);
+    local_run_check(loaded.store.root())?;
     let root = std::fs::canonicalize(loaded.store.root())
         .with_context(|| format!("resolving the store {}", loaded.store.root().display()))?;
     // Jobs get absolute paths only: they start in the same folder, but on another machine.
@@ -140,4 +140,15 @@ fn run_on_slurm(loaded: &Loaded, grid: &Path, opts: &ExecOptions) -> anyhow::Res
     let mut sched = Scheduler::new(&loaded.plan, &store, opts.targets.as_deref(), opts.show_progress);
     executor.execute(&mut sched, &TaskRunner)?;
     Ok(sched.into_outcome())
+}
+
+/// Refuses while a local `run` on this machine holds the store's lock (its tasks take no
+/// claims). Read, not taken: two Slurm runs of a grid may start at the same moment.
+fn local_run_check(store: &Path) -> anyhow::Result<()> {
+    let lock = store.join("LOCK");
+    let pid = std::fs::read_to_string(&lock).ok().and_then(|t| t.trim().parse::<u32>().ok());
+    if let Some(pid) = pid.filter(|p| Path::new(&format!("/proc/{p}")).exists()) {
+        bail!("a local `apogrid run` (pid {pid}) is using this store (lock file {}); wait for it", lock.display());
+    }
+    Ok(())
 }

@@ -19,7 +19,7 @@ pub mod queue;
 pub mod record;
 pub mod sbatch;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -114,7 +114,7 @@ impl SlurmExecutor {
 
     fn submit_ready(&self, sched: &mut Scheduler, tracked: &mut BTreeMap<usize, Tracked>) -> Result<(), StoreError> {
         let (plan, store) = (sched.plan, sched.store);
-        let mut queue_now: Option<std::collections::HashMap<String, JobInfo>> = None;
+        let mut queue_now: Option<HashMap<String, JobInfo>> = None;
         while let Some(i) = sched.next_ready() {
             let task = &plan.tasks[i];
             if store.is_done(&task.key) {
@@ -124,8 +124,9 @@ impl SlurmExecutor {
                 continue;
             }
             let _guard = SubmitGuard::acquire(store, &task.key)?;
-            let alive = |r: &SubmitRecord, q: &mut Option<std::collections::HashMap<String, JobInfo>>| {
-                if q.is_none() {
+            // A job missing from an earlier look may have been submitted since (by another run).
+            let alive = |r: &SubmitRecord, q: &mut Option<HashMap<String, JobInfo>>| {
+                if q.as_ref().is_none_or(|q| !q.contains_key(&r.job_id)) {
                     *q = queue::poll().ok();
                 }
                 q.as_ref().and_then(|q| q.get(&r.job_id)).is_some_and(|j| !j.is_terminal())
@@ -179,12 +180,7 @@ impl SlurmExecutor {
     }
 
     /// Reports every tracked job that has ended.
-    fn collect(
-        &self,
-        sched: &mut Scheduler,
-        tracked: &mut BTreeMap<usize, Tracked>,
-        jobs: &std::collections::HashMap<String, JobInfo>,
-    ) {
+    fn collect(&self, sched: &mut Scheduler, tracked: &mut BTreeMap<usize, Tracked>, jobs: &HashMap<String, JobInfo>) {
         let indices: Vec<usize> = tracked.keys().copied().collect();
         for i in indices {
             let Some(t) = tracked.get_mut(&i) else { continue };
