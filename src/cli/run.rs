@@ -133,8 +133,11 @@ fn run_on_slurm(loaded: &Loaded, grid: &Path, opts: &ExecOptions) -> anyhow::Res
         binary,
         workdir,
     };
+    // The first Ctrl-C cancels the jobs and stops cleanly; a second one exits at once.
     let interrupted = Arc::new(AtomicBool::new(false));
-    signal_hook::flag::register(signal_hook::consts::SIGINT, interrupted.clone())
+    let sigint = signal_hook::consts::SIGINT;
+    signal_hook::flag::register_conditional_shutdown(sigint, 130, interrupted.clone())
+        .and_then(|_| signal_hook::flag::register(sigint, interrupted.clone()))
         .context("installing the Ctrl-C handler")?;
     let executor = SlurmExecutor { settings, job, interrupted };
     let mut sched = Scheduler::new(&loaded.plan, &store, opts.targets.as_deref(), opts.show_progress);

@@ -358,6 +358,51 @@ mod tests {
         }
     }
 
+    const GRID: &str = "[grid]\nname = \"t\"\n[model]\nspec = \"tiny\"\n[[dataset]]\nname = \"c\"\nbuilder = \"clair\"\n[[objective]]\nname = \"dpo\"\nkind = \"dpo\"\n";
+
+    fn parse(executor: &str) -> Result<crate::grid::Grid, crate::grid::GridError> {
+        crate::grid::parse(&format!("{GRID}{executor}"), std::path::Path::new("g.toml"))
+    }
+
+    #[test]
+    fn a_grid_without_the_section_runs_locally() {
+        assert_eq!(parse("").expect("grid").executor, Executor::default());
+    }
+
+    #[test]
+    fn the_section_resolves_and_bad_values_name_their_line() {
+        let ok = "[executor]\nkind = \"slurm\"\npartition = \"gpu\"\nsbatch_args = [\"--exclusive\"]\n[executor.resources.train]\ngpus = 1\ntime = \"1-00:00:00\"\n";
+        let g = parse(ok).expect("grid");
+        assert_eq!(g.executor.kind, ExecutorKind::Slurm);
+        assert_eq!(g.executor.slurm.partition.as_deref(), Some("gpu"));
+        assert_eq!(g.executor.slurm.resources("train").gpus, Some(1));
+        let line = GRID.lines().count() + 4;
+        let cases = [
+            (
+                "[executor]\nkind = \"slurm\"\n[executor.resources.eval]\n\ntime = \"2h\"\n",
+                "executor.resources.eval.time",
+                "time limit",
+            ),
+            (
+                "[executor]\nkind = \"slurm\"\n\n\nsbatch_args = [\"--output=x\"]\n",
+                "executor.sbatch_args[0]",
+                "set by apogrid",
+            ),
+            (
+                "[executor]\nkind = \"slurm\"\n[executor.resources.default]\n\nmem = \"16GB\"\n",
+                "executor.resources.default.mem",
+                "memory size",
+            ),
+        ];
+        for (text, key, message) in cases {
+            let e = parse(text).expect_err(text);
+            assert_eq!((e.line, e.key.as_deref()), (line + 1, Some(key)), "{e}");
+            assert!(e.to_string().contains(message), "{e}");
+        }
+        let e = parse("[executor]\nkind = \"pbs\"\n").expect_err("unknown kind");
+        assert_eq!(e.line, line - 2, "{e}");
+    }
+
     #[test]
     fn a_kinds_table_overrides_the_default_key_by_key() {
         let mut s = SlurmSettings::default();
