@@ -7,6 +7,7 @@ use std::sync::atomic::AtomicBool;
 use anyhow::{Context, bail};
 
 use apogrid::exec::slurm::sbatch::JobContext;
+use apogrid::exec::slurm::{queue, record};
 use apogrid::exec::{self, DeviceName, ExecOptions, Executor, Outcome, Scheduler, SlurmExecutor};
 use apogrid::grid::executor::ExecutorKind;
 use apogrid::plan::TaskKind;
@@ -60,6 +61,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let outcome = match kind {
         ExecutorKind::Local => {
             let _lock = loaded.store.lock()?;
+            no_live_jobs(&loaded)?;
             exec::execute(&loaded.plan, &loaded.store, &TaskRunner, &opts)?
         }
         ExecutorKind::Slurm => run_on_slurm(&loaded, &args.grid, &opts)?,
@@ -152,6 +154,24 @@ fn local_run_check(store: &Path) -> anyhow::Result<()> {
     let pid = std::fs::read_to_string(&lock).ok().and_then(|t| t.trim().parse::<u32>().ok());
     if let Some(pid) = pid.filter(|p| Path::new(&format!("/proc/{p}")).exists()) {
         bail!("a local `apogrid run` (pid {pid}) is using this store (lock file {}); wait for it", lock.display());
+    }
+    Ok(())
+}
+
+/// A local run takes no per-task claims, so it must not start while Slurm jobs of the grid
+/// are queued or running (a cluster with no Slurm client here has none to ask about).
+fn no_live_jobs(loaded: &Loaded) -> anyhow::Result<()> {
+    let records = record::of_plan(&loaded.plan, &loaded.store);
+    if records.is_empty() {
+        return Ok(());
+    }
+    let Ok(jobs) = queue::poll() else { return Ok(()) };
+    let live = records.iter().filter(|(_, r)| jobs.get(&r.job_id).is_some_and(|j| !j.is_terminal())).count();
+    if live > 0 {
+        let grid = loaded.grid.path.display();
+        bail!(
+            "{live} Slurm job(s) of this grid are queued or running; `apogrid cancel {grid}` them, or use --executor slurm"
+        );
     }
     Ok(())
 }

@@ -175,7 +175,10 @@ impl SlurmExecutor {
             by: Holder::me(),
             log,
         };
-        record::write(store, &record).map_err(|e| format!("job {} submitted, but: {e}", record.job_id))?;
+        if let Err(e) = record::write(store, &record) {
+            // The job runs either way; only `status`, `cancel` and adoption by a later run miss it.
+            eprintln!("warning: job {} submitted, but its record was not written: {e}", record.job_id);
+        }
         Ok(record)
     }
 

@@ -80,9 +80,25 @@ pub fn args(settings: &SlurmSettings, ctx: &JobContext, task: &Task, log: &Path,
     a
 }
 
-/// Submits and returns the job id (`sbatch --parsable` prints `ID` or `ID;CLUSTER`).
+/// Messages of a busy or restarting controller, after which a submission is tried again.
+const TRANSIENT: [&str; 4] = ["timed out", "Temporarily unavailable", "temporarily unavailable", "Unable to contact"];
+
+/// Submits and returns the job id (`sbatch --parsable` prints `ID` or `ID;CLUSTER`). A busy
+/// controller is given three more tries, 2, 4 and 8 s apart; other refusals are final.
 pub fn submit(args: &[String]) -> Result<String, SlurmError> {
-    let out = slurm_command("sbatch", args)?;
+    let mut wait = std::time::Duration::from_secs(2);
+    let mut result = slurm_command("sbatch", args);
+    for _ in 0..3 {
+        match &result {
+            Err(SlurmError::Failed { stderr, .. }) if TRANSIENT.iter().any(|t| stderr.contains(t)) => {
+                std::thread::sleep(wait);
+                wait *= 2;
+                result = slurm_command("sbatch", args);
+            }
+            _ => break,
+        }
+    }
+    let out = result?;
     let id = out.trim().split(';').next().unwrap_or_default().to_string();
     if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
         return Err(SlurmError::Parse { command: "sbatch".into(), output: out });
