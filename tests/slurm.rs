@@ -19,21 +19,46 @@ const BIN: &str = env!("CARGO_BIN_EXE_apogrid");
 
 static CLUSTER: Mutex<()> = Mutex::new(());
 
-/// `Err(reason)` when there is no Slurm to test against.
+/// A Slurm client command's stdout; `Err` if it cannot run or takes over 10 s (a client whose
+/// controller is down retries for minutes).
+fn slurm_output(program: &str, args: &[&str]) -> Result<String, String> {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("`{program}` not runnable ({e})"))?;
+    let clock = Instant::now();
+    while child.try_wait().map_err(|e| e.to_string())?.is_none() {
+        if clock.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("`{program} {}` did not answer within 10 s", args.join(" ")));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut text = String::new();
+    use std::io::Read;
+    child.stdout.take().map(|mut o| o.read_to_string(&mut text));
+    Ok(text)
+}
+
+/// `Err(reason)` when there is no Slurm to test against; asked once per test binary.
 fn slurm_ready() -> Result<(), String> {
-    let out = |program: &str, args: &[&str]| -> Result<String, String> {
-        let o = Command::new(program).args(args).output().map_err(|e| format!("`{program}` not runnable ({e})"))?;
-        Ok(String::from_utf8_lossy(&o.stdout).to_string())
-    };
-    out("sbatch", &["--version"])?;
-    if !out("scontrol", &["ping"])?.contains("UP") {
-        return Err("slurmctld does not answer `scontrol ping`; run scripts/slurm-local.sh start".into());
-    }
-    let states = out("sinfo", &["-h", "-o", "%t"])?;
-    if !states.lines().any(|s| ["idle", "mix", "alloc"].contains(&s.trim())) {
-        return Err(format!("no usable node (sinfo: {})", states.trim()));
-    }
-    Ok(())
+    static READY: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    READY
+        .get_or_init(|| {
+            slurm_output("sbatch", &["--version"])?;
+            if !slurm_output("scontrol", &["ping"])?.contains("UP") {
+                return Err("slurmctld does not answer `scontrol ping`; run scripts/slurm-local.sh start".into());
+            }
+            let states = slurm_output("sinfo", &["-h", "-o", "%t"])?;
+            if !states.lines().any(|s| ["idle", "mix", "alloc"].contains(&s.trim())) {
+                return Err(format!("no usable node (sinfo: {})", states.trim()));
+            }
+            Ok(())
+        })
+        .clone()
 }
 
 /// Takes the cluster for one test, or says why the test skips.

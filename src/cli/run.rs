@@ -165,7 +165,7 @@ fn no_live_jobs(loaded: &Loaded) -> anyhow::Result<()> {
     if records.is_empty() {
         return Ok(());
     }
-    let Ok(jobs) = queue::poll() else { return Ok(()) };
+    let Ok(jobs) = queue::poll_within(std::time::Duration::from_secs(10)) else { return Ok(()) };
     let live = records.iter().filter(|(_, r)| jobs.get(&r.job_id).is_some_and(|j| !j.is_terminal())).count();
     if live > 0 {
         let grid = loaded.grid.path.display();

@@ -47,7 +47,7 @@ fn slurm_jobs(loaded: &super::common::Loaded) {
     if records.is_empty() {
         return;
     }
-    let jobs = queue::poll();
+    let jobs = queue::poll_within(std::time::Duration::from_secs(20));
     if let Err(e) = &jobs {
         println!("(cannot read the Slurm queue: {e})");
     }

@@ -5,7 +5,9 @@
 //! store alone: its task is done, or it failed.
 
 use std::collections::HashMap;
-use std::process::Command;
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// What `squeue` knows about one job.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,24 +38,62 @@ pub enum SlurmError {
     Parse { command: String, output: String },
 }
 
+/// How long a Slurm client command may take: a controller that is down makes them retry for
+/// a minute or more, and a `run` must not hang on that.
+pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Runs a Slurm client command and returns its stdout.
 pub fn slurm_command(program: &str, args: &[String]) -> Result<String, SlurmError> {
+    slurm_command_within(program, args, COMMAND_TIMEOUT)
+}
+
+/// Runs a Slurm client command, killed after `limit`.
+pub fn slurm_command_within(program: &str, args: &[String], limit: Duration) -> Result<String, SlurmError> {
     let command = format!("{program} {}", args.join(" "));
-    let out = Command::new(program)
-        .args(args)
-        .output()
-        .map_err(|source| SlurmError::Spawn { command: command.clone(), source })?;
-    if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
-        return Err(SlurmError::Failed { command, status: out.status.to_string(), stderr });
+    let spawn_err = |source| SlurmError::Spawn { command: command.clone(), source };
+    let mut child =
+        Command::new(program).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().map_err(spawn_err)?;
+    // Read both pipes on threads so a long listing cannot fill a pipe and stall the child.
+    let read = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_string(&mut text);
+            }
+            text
+        })
+    };
+    let out = read(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let err = read(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        match child.try_wait().map_err(spawn_err)? {
+            Some(status) => break status,
+            None if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                let stderr = format!("no answer within {} s", limit.as_secs());
+                return Err(SlurmError::Failed { command, status: "killed".into(), stderr });
+            }
+            None => std::thread::sleep(Duration::from_millis(10)),
+        }
+    };
+    let (stdout, stderr) = (out.join().unwrap_or_default(), err.join().unwrap_or_default());
+    if !status.success() {
+        return Err(SlurmError::Failed { command, status: status.to_string(), stderr: stderr.trim().to_string() });
     }
-    Ok(String::from_utf8_lossy(&out.stdout).to_string())
+    Ok(stdout)
 }
 
 /// Every job of this user that Slurm still knows, by job id.
 pub fn poll() -> Result<HashMap<String, JobInfo>, SlurmError> {
+    poll_within(COMMAND_TIMEOUT)
+}
+
+/// [`poll`], giving up after `limit`.
+pub fn poll_within(limit: Duration) -> Result<HashMap<String, JobInfo>, SlurmError> {
     let args = ["--me", "--states=all", "--noheader", "--array", "--format=%i|%T|%r"].map(String::from);
-    let text = slurm_command("squeue", &args)?;
+    let text = slurm_command_within("squeue", &args, limit)?;
     parse(&text).ok_or_else(|| SlurmError::Parse { command: "squeue".into(), output: text.chars().take(200).collect() })
 }
 
@@ -71,7 +111,7 @@ fn parse(text: &str) -> Option<HashMap<String, JobInfo>> {
 /// no longer knows it, `None` when Slurm cannot be asked (no client here).
 pub fn job_alive(job_id: &str) -> Option<bool> {
     let args = ["--noheader", "--states=all", "--format=%T", "--jobs", job_id].map(String::from);
-    match slurm_command("squeue", &args) {
+    match slurm_command_within("squeue", &args, Duration::from_secs(20)) {
         Ok(text) => {
             let state = text.trim();
             Some(!state.is_empty() && !TERMINAL.contains(&state))
