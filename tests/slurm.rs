@@ -7,7 +7,8 @@
 //! - a training job cancelled with `apogrid cancel` mid-training is resubmitted by the next
 //!   `run` and resumes from its last epoch;
 //! - a failing task's job stops only its descendants, and a rerun resubmits only it;
-//! - a second `run` while the first is active adopts its jobs and submits nothing twice.
+//! - a second `run` while the first is active adopts its jobs and submits nothing twice;
+//! - a training job requeued by Slurm (as preemption does) takes its claim back and resumes.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -298,4 +299,39 @@ fn a_second_run_while_the_first_is_active_submits_nothing_twice() {
             assert_eq!(text.matches("apogrid-job start").count(), 1, "{}: {text}", e.path().display());
         }
     }
+}
+
+#[test]
+fn a_requeued_training_job_takes_its_claim_back_and_resumes() {
+    let Some(_cluster) = cluster("a_requeued_training_job_takes_its_claim_back_and_resumes") else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let g = grid(dir.path(), &TRAIN.replace("epochs = 2", "epochs = 12"));
+    let first = spawn_run(&g);
+    let store = dir.path().join("store");
+    let mut key = String::new();
+    wait_for("the first epoch's checkpoint", Duration::from_secs(120), || {
+        let found = std::fs::read_dir(store.join(".partial")).ok().and_then(|d| {
+            d.flatten().find(|e| e.path().join("resume").join("meta.json").exists()).map(|e| e.file_name())
+        });
+        found.map(|k| key = k.to_string_lossy().to_string()).is_some()
+    });
+    let record: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(store.join(".slurm").join(format!("{key}.json"))).expect("record"),
+    )
+    .expect("json");
+    let job = record["job_id"].as_str().expect("job id").to_string();
+    // What preemption does: the job is killed and queued again under the same id (Slurm holds
+    // a requeued job back for two minutes; let it start now).
+    let requeue = Command::new("scontrol").args(["requeue", &job]).output().expect("scontrol requeue");
+    assert!(requeue.status.success(), "{}", String::from_utf8_lossy(&requeue.stderr));
+    std::thread::sleep(Duration::from_millis(500));
+    let _ = Command::new("scontrol").args(["update", &format!("JobId={job}"), "StartTime=now"]).output();
+    let out = first.wait_with_output().expect("run");
+    let log = stderr(&out);
+    assert!(out.status.success(), "{log}");
+    assert_eq!(submitted(&log).len(), 19, "one job per task, none resubmitted: {log}");
+    let job_log = std::fs::read_to_string(store.join(".slurm").join(format!("{key}.out"))).expect("job log");
+    assert!(job_log.contains(&format!("job {job} restart 1")), "the same job ran again: {job_log}");
+    let train = manifest(&store, "train/clair/dpo").expect("train done");
+    assert!(train["summary"]["resumed_from_epoch"].as_u64().is_some_and(|e| e >= 1), "{train}");
 }
