@@ -125,11 +125,12 @@ impl SlurmExecutor {
             }
             let _guard = SubmitGuard::acquire(store, &task.key)?;
             // A job missing from an earlier look may have been submitted since (by another run).
+            // When the queue cannot be read, a recorded job is adopted rather than doubled.
             let alive = |r: &SubmitRecord, q: &mut Option<HashMap<String, JobInfo>>| {
                 if q.as_ref().is_none_or(|q| !q.contains_key(&r.job_id)) {
                     *q = queue::poll().ok();
                 }
-                q.as_ref().and_then(|q| q.get(&r.job_id)).is_some_and(|j| !j.is_terminal())
+                q.as_ref().is_none_or(|q| q.get(&r.job_id).is_some_and(|j| !j.is_terminal()))
             };
             let record = match record::read(store, &task.key) {
                 Some(r) if !store.is_done(&task.key) && alive(&r, &mut queue_now) => {
