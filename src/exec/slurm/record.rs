@@ -64,10 +64,12 @@ pub struct SubmitGuard {
 const GUARD_STALE: Duration = Duration::from_secs(60);
 
 impl SubmitGuard {
-    /// Waits (briefly) while another run holds the task's guard; takes over a stale one.
+    /// Waits while another run holds the task's guard (a submission takes a second); takes
+    /// over one left by a run killed while submitting once it is stale.
     pub fn acquire(store: &Store, key: &str) -> Result<SubmitGuard, StoreError> {
         let path = dir(store).join(format!("{key}.submit"));
-        for _ in 0..100 {
+        let tries = 2 * GUARD_STALE.as_millis() / 200;
+        for _ in 0..tries {
             match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
                 Ok(_) => return Ok(SubmitGuard { path }),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -81,7 +83,10 @@ impl SubmitGuard {
                 Err(e) => return Err(StoreError::io(&path, e)),
             }
         }
-        Err(StoreError::io(&path, std::io::Error::other("another apogrid run kept submitting this task for 20 s")))
+        Err(StoreError::io(
+            &path,
+            std::io::Error::other("another apogrid run kept submitting this task for two minutes"),
+        ))
     }
 }
 
