@@ -8,7 +8,8 @@
 //!   `run` and resumes from its last epoch;
 //! - a failing task's job stops only its descendants, and a rerun resubmits only it;
 //! - a second `run` while the first is active adopts its jobs and submits nothing twice;
-//! - a training job requeued by Slurm (as preemption does) takes its claim back and resumes.
+//! - a training job requeued by Slurm (as preemption does) takes its claim back and resumes;
+//! - Ctrl-C in `run` cancels the grid's jobs and keeps every finished task.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -334,4 +335,30 @@ fn a_requeued_training_job_takes_its_claim_back_and_resumes() {
     assert!(job_log.contains(&format!("job {job} restart 1")), "the same job ran again: {job_log}");
     let train = manifest(&store, "train/clair/dpo").expect("train done");
     assert!(train["summary"]["resumed_from_epoch"].as_u64().is_some_and(|e| e >= 1), "{train}");
+}
+
+#[test]
+fn ctrl_c_in_run_cancels_the_grids_jobs_and_keeps_what_finished() {
+    let Some(_cluster) = cluster("ctrl_c_in_run_cancels_the_grids_jobs_and_keeps_what_finished") else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let g = grid(dir.path(), &TRAIN.replace("epochs = 2", "epochs = 12"));
+    let run = spawn_run(&g);
+    let partial = dir.path().join("store").join(".partial");
+    wait_for("the first epoch's checkpoint", Duration::from_secs(120), || {
+        std::fs::read_dir(&partial)
+            .map(|d| d.flatten().any(|e| e.path().join("resume").join("meta.json").exists()))
+            .unwrap_or(false)
+    });
+    let sent = Command::new("kill").args(["-INT", &run.id().to_string()]).status().expect("kill -INT");
+    assert!(sent.success());
+    let out = run.wait_with_output().expect("run");
+    let log = stderr(&out);
+    assert!(!out.status.success(), "{log}");
+    assert!(log.contains("interrupted: cancelling 1 job(s)"), "{log}");
+    let status = apogrid(&["status"], &g).output().expect("status");
+    let text = String::from_utf8_lossy(&status.stdout).to_string();
+    // The six tasks before training stay done; a cancellation is not a task's failure.
+    assert!(text.contains("6 done") && text.contains("0 failed"), "{text}");
+    let train = text.lines().find(|l| l.ends_with(")") && l.contains(" train/clair/dpo ")).unwrap_or_default();
+    assert!(train.contains("CANCELLED"), "{text}");
 }
