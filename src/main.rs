@@ -35,6 +35,8 @@ enum Command {
     Table(cli::table::Args),
     /// Run exactly one task of a grid (its parents must be done): what a cluster job runs.
     Task(cli::task::Args),
+    /// Check every done task's artifact files against the sha256 digests recorded at commit.
+    Verify(cli::verify::Args),
     /// Cancel a grid's queued and running Slurm jobs (finished tasks stay done).
     Cancel(cli::cancel::Args),
 }
@@ -52,6 +54,7 @@ fn main() {
         Command::Export(args) => cli::export::run(args),
         Command::Table(args) => cli::table::run(args),
         Command::Task(args) => cli::task::run(args),
+        Command::Verify(args) => cli::verify::run(args),
         Command::Cancel(args) => cli::cancel::run(args),
     };
     if let Err(err) = result {

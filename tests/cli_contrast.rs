@@ -95,3 +95,26 @@ fn agrees_with_the_manifest_of_a_world_dataset() {
     assert_eq!(v["mean_jaccard_percent"].as_f64(), Some(d.manifest.contrast.mean_jaccard));
     assert_eq!(v["mean_levenshtein_chars"].as_f64(), Some(d.manifest.contrast.mean_levenshtein));
 }
+
+#[test]
+fn long_texts_are_capped_and_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    // 30,000 characters each: over the 20,000 cap. Chosen is "a"s, rejected "b"s then "a"s:
+    // the capped distance is that of the first 20,000 characters, 10,000 substitutions.
+    let chosen = "a".repeat(30_000);
+    let rejected = format!("{}{}", "b".repeat(10_000), "a".repeat(20_000));
+    let line = serde_json::json!({ "prompt": "p", "chosen": chosen, "rejected": rejected });
+    let f = write(
+        &dir,
+        "long.jsonl",
+        &format!("{line}\n{{\"prompt\":\"p\",\"chosen\":\"kitten\",\"rejected\":\"sitting\"}}\n"),
+    );
+    let out = apogrid(&["contrast", "--json", &f]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["levenshtein_capped_pairs"], 1);
+    assert_eq!(v["mean_levenshtein_chars"].as_f64(), Some((10_000.0 + 3.0) / 2.0));
+    let out = apogrid(&["contrast", &f]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("note: ") && text.contains("1 pair(s) have a text over 20000 characters"), "{text}");
+}

@@ -199,3 +199,56 @@ fn help_documents_the_input_format() {
         assert!(help.contains(needle), "--help lacks {needle}: {help}");
     }
 }
+
+/// Issue 18: inputs near f64's limits made dpo fail but apo_zero, apo_down, kto_pair and sft
+/// print `null` rewards and exit 0. Now every objective either computes finite numbers or
+/// refuses, naming the line.
+#[test]
+fn log_probs_near_the_f64_limit_fail_alike_naming_the_line() {
+    let good = PAIRS.lines().next().unwrap();
+    // A log-ratio of -2e308: overflows in every objective's first step.
+    let huge = r#"{"policy_chosen_logps": -1e308, "policy_rejected_logps": -14, "reference_chosen_logps": 1e308, "reference_rejected_logps": -13}"#;
+    // Log-ratios of +-1e308, finite, but their difference (the margin) is not.
+    let margin = r#"{"policy_chosen_logps": 0, "policy_rejected_logps": -1e308, "reference_chosen_logps": -1e308, "reference_rejected_logps": 0}"#;
+    for objective in ["dpo", "apo_zero", "apo_down", "kto_pair", "sft"] {
+        let args = ["--objective", objective];
+        fails(
+            &args,
+            &format!("{good}\n{huge}\n"),
+            &["<stdin>:2:", "policy_chosen_logps - reference_chosen_logps", "overflows f64"],
+        );
+        fails(&args, &format!("{margin}\n{good}\n"), &["<stdin>:1:", "margin", "overflows f64"]);
+    }
+    let example = EXAMPLES.lines().next().unwrap();
+    let unpaired = r#"{"policy_logps": -1e308, "reference_logps": 1e308, "desirable": true, "policy_kl_logps": -1, "reference_kl_logps": -2}"#;
+    let kl = r#"{"policy_logps": -1, "reference_logps": -2, "desirable": false, "policy_kl_logps": 1e308, "reference_kl_logps": -1e308}"#;
+    for objective in ["apo_zero_unpaired", "kto"] {
+        let args = ["--objective", objective];
+        fails(
+            &args,
+            &format!("{example}\n{unpaired}"),
+            &["<stdin>:2:", "policy_logps - reference_logps", "overflows f64"],
+        );
+        fails(&args, &format!("{kl}\n{example}"), &["<stdin>:1:", "policy_kl_logps - reference_kl_logps"]);
+    }
+}
+
+#[test]
+fn huge_but_balanced_log_probs_give_finite_numbers_or_name_the_overflowing_sum() {
+    let good = PAIRS.lines().next().unwrap();
+    // Policy and reference equally huge: every log-ratio is 0, every output finite.
+    let big = r#"{"policy_chosen_logps": -1e308, "policy_rejected_logps": -1.5e308, "reference_chosen_logps": -1e308, "reference_rejected_logps": -1.5e308}"#;
+    for objective in ["dpo", "apo_zero", "apo_down", "kto_pair", "sft"] {
+        let (code, stdout, stderr) = apogrid(&["--objective", objective], &format!("{good}\n{big}\n"));
+        assert_eq!(code, 0, "{objective}: {stderr}");
+        assert!(!stdout.contains("null"), "{objective}: {stdout}");
+    }
+    let big = r#"{"policy_logps": -1e308, "reference_logps": -1e308, "desirable": true, "policy_kl_logps": -1e308, "reference_kl_logps": -1e308}"#;
+    for objective in ["apo_zero_unpaired", "kto"] {
+        let v = ok(&["--objective", objective], &format!("{big}\n{}", EXAMPLES.lines().nth(1).unwrap()));
+        assert!(!v.to_string().contains("null"), "{objective}: {v}");
+    }
+    // sft's loss sums the chosen log-probs: two terms of 1.5e308 overflow when the second is added.
+    let sum = r#"{"policy_chosen_logps": -1.5e308, "policy_rejected_logps": -1, "reference_chosen_logps": -1.5e308, "reference_rejected_logps": -1}"#;
+    fails(&["--objective", "sft"], &format!("{good}\n{sum}\n{sum}\n"), &["<stdin>:3:", "batch loss overflows f64"]);
+}

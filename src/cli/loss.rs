@@ -43,7 +43,9 @@ OUTPUT (one JSON object on stdout)
   from burn's autodiff, in f64.
 
 Malformed input (bad JSON, a missing or unknown field, a non-finite number, an empty batch, a
-kto batch of one) is an error naming the line; the exit status is then non-zero.";
+kto batch of one) is an error naming the line; the exit status is then non-zero. So are
+log-probs so large in magnitude (near +-1e308) that beta times a log-ratio or the margin, or any
+output, overflows f64: every objective refuses them alike rather than print `null`.";
 
 /// Evaluate an objective on given log-probs and print loss, rewards and gradients (f64).
 #[derive(clap::Args, Debug)]
@@ -208,6 +210,18 @@ fn paired<'a>(objective: Objective, source: &str, lines: &[(usize, &str)]) -> an
                 ("reference_rejected_logps", l.reference_rejected_logps),
             ],
         )?;
+        let (lw, ll) =
+            (l.policy_chosen_logps - l.reference_chosen_logps, l.policy_rejected_logps - l.reference_rejected_logps);
+        let beta = objective.beta();
+        check_derived(
+            source,
+            n,
+            &[
+                ("beta * (policy_chosen_logps - reference_chosen_logps)", beta * lw),
+                ("beta * (policy_rejected_logps - reference_rejected_logps)", beta * ll),
+                ("beta * the margin (chosen minus rejected log-ratio)", beta * (lw - ll)),
+            ],
+        )?;
         let t = l.chosen_tokens.unwrap_or(1);
         if t == 0 {
             bail!("{source}:{n}: `chosen_tokens` must be at least 1, got 0");
@@ -237,8 +251,16 @@ fn paired<'a>(objective: Objective, source: &str, lines: &[(usize, &str)]) -> an
         grad_policy_rejected_logps: gr,
     };
     check_output(
+        source,
+        lines,
         report.loss,
-        [&report.per_example_loss, &report.grad_policy_chosen_logps, &report.grad_policy_rejected_logps],
+        &[
+            ("the loss", &report.per_example_loss),
+            ("the chosen reward", &report.chosen_rewards),
+            ("the rejected reward", &report.rejected_rewards),
+            ("the gradient for policy_chosen_logps", &report.grad_policy_chosen_logps),
+            ("the gradient for policy_rejected_logps", &report.grad_policy_rejected_logps),
+        ],
     )?;
     Ok(report)
 }
@@ -248,9 +270,16 @@ fn unpaired<'a>(objective: Objective, source: &str, lines: &[(usize, &str)]) -> 
     for &(n, line) in lines {
         let l: UnpairedLine = parse_line(source, n, line)?;
         check_finite(source, n, &[("policy_logps", l.policy_logps), ("reference_logps", l.reference_logps)])?;
+        let ratio = objective.beta() * (l.policy_logps - l.reference_logps);
+        check_derived(source, n, &[("beta * (policy_logps - reference_logps)", ratio)])?;
         match (l.policy_kl_logps, l.reference_kl_logps) {
             (Some(a), Some(b)) => {
                 check_finite(source, n, &[("policy_kl_logps", a), ("reference_kl_logps", b)])?;
+                check_derived(
+                    source,
+                    n,
+                    &[("beta * (policy_kl_logps - reference_kl_logps)", objective.beta() * (a - b))],
+                )?;
                 pkl.push(a);
                 rkl.push(b);
             }
@@ -295,15 +324,61 @@ fn unpaired<'a>(objective: Objective, source: &str, lines: &[(usize, &str)]) -> 
         rewards,
         grad_policy_logps: grads.into_iter().next().unwrap_or_default(),
     };
-    check_output(report.loss, [&report.per_example_loss, &report.grad_policy_logps, &report.rewards])?;
+    check_output(
+        source,
+        lines,
+        report.loss,
+        &[
+            ("the loss", &report.per_example_loss),
+            ("the reward", &report.rewards),
+            ("the gradient for policy_logps", &report.grad_policy_logps),
+        ],
+    )?;
     Ok(report)
 }
 
-/// JSON cannot carry NaN or infinities; finite inputs should never produce them, so say so
-/// loudly rather than print `null`.
-fn check_output<const K: usize>(loss: f64, vectors: [&Vec<f64>; K]) -> anyhow::Result<()> {
-    if !loss.is_finite() || vectors.iter().any(|v| v.iter().any(|x| !x.is_finite())) {
-        bail!("internal: the objective produced a non-finite value from finite inputs (loss {loss})");
+/// Numbers every objective derives from one line (log-ratios times beta, the margin): finite
+/// inputs near f64's limits (±1e308) overflow here, and then every objective would print
+/// `null` or fail somewhere else. Refused for all objectives alike, naming the line.
+fn check_derived(source: &str, n: usize, derived: &[(&str, f64)]) -> anyhow::Result<()> {
+    for (what, value) in derived {
+        if !value.is_finite() {
+            bail!(
+                "{source}:{n}: {what} overflows f64 ({value}); the log-probs are too large in magnitude \
+                 (summed log-probs of real responses are many orders of magnitude smaller)"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// JSON cannot carry NaN or infinities, so a non-finite output is an error, never `null`.
+/// Each vector has one entry per line (kto_pair's loss two: its chosen then rejected terms), so
+/// the line is named; a non-finite batch loss from finite terms (their sum overflows) names the
+/// line whose term tips the sum over.
+fn check_output(source: &str, lines: &[(usize, &str)], loss: f64, vectors: &[(&str, &Vec<f64>)]) -> anyhow::Result<()> {
+    let line_of = |i: usize| lines[i % lines.len()].0;
+    for (what, v) in vectors {
+        if let Some(i) = v.iter().position(|x| !x.is_finite()) {
+            bail!(
+                "{source}:{}: {what} overflows f64 on this line ({}); the log-probs are too large in magnitude",
+                line_of(i),
+                v[i]
+            );
+        }
+    }
+    if !loss.is_finite() {
+        let terms = vectors.first().map_or(&[][..], |v| v.1.as_slice());
+        let mut sum = 0.0f64;
+        let tipping = terms.iter().position(|x| {
+            sum += x.abs();
+            !sum.is_finite()
+        });
+        let i = tipping.unwrap_or(0);
+        bail!(
+            "{source}:{}: the batch loss overflows f64 ({loss}) when this line's term is added; the log-probs are too large in magnitude",
+            line_of(i)
+        );
     }
     Ok(())
 }

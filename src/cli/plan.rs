@@ -23,6 +23,9 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<()> {
     let loaded = super::common::load(&args.grid, args.store.as_ref())?;
     let cached = loaded.cached();
+    for e in &loaded.grid.missing {
+        eprintln!("warning: {e}; `apogrid run` will not start until it exists");
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&render::json(&loaded.plan, &cached))?);
     } else if args.dot {

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, bail};
 
@@ -46,10 +46,27 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let loaded = super::common::load(&args.grid, args.store.as_ref())?;
+    if !loaded.grid.missing.is_empty() {
+        let lines: Vec<String> = loaded.grid.missing.iter().map(|e| format!("  {e}")).collect();
+        bail!("the grid names input files that do not exist; nothing was run:\n{}", lines.join("\n"));
+    }
     let kind = match &args.executor {
         Some(name) => ExecutorKind::parse(name)
             .ok_or_else(|| anyhow::anyhow!("--executor: expected `local` or `slurm`, got `{name}`"))?,
         None => loaded.grid.executor.kind,
+    };
+    // A local run holds the store's lock until its reports are written; a Slurm run does not
+    // (see `run_on_slurm`).
+    let _lock = match kind {
+        ExecutorKind::Local => {
+            let lock = loaded.store.lock()?;
+            no_live_jobs(&loaded)?;
+            let keys = loaded.plan.tasks.iter().map(|t| t.key.clone()).collect();
+            let resume: Vec<String> = std::env::args().collect();
+            super::interrupt::install(&loaded.store, keys, resume.join(" "))?;
+            Some(lock)
+        }
+        ExecutorKind::Slurm => None,
     };
     let devices = match &args.devices {
         Some(names) => names.iter().map(|d| DeviceName::parse(d)).collect::<Result<Vec<_>, _>>()?,
@@ -59,11 +76,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let targets = args.only.as_ref().map(|only| targets(&loaded, only)).transpose()?;
     let opts = ExecOptions { slots: exec::slots::slots(&devices, jobs), targets, show_progress: !args.quiet };
     let outcome = match kind {
-        ExecutorKind::Local => {
-            let _lock = loaded.store.lock()?;
-            no_live_jobs(&loaded)?;
-            exec::execute(&loaded.plan, &loaded.store, &TaskRunner, &opts)?
-        }
+        ExecutorKind::Local => exec::execute(&loaded.plan, &loaded.store, &TaskRunner, &opts)?,
         ExecutorKind::Slurm => run_on_slurm(&loaded, &args.grid, &opts)?,
     };
     eprintln!(
@@ -75,6 +88,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     );
     for (i, message) in &outcome.failed {
         eprintln!("  FAILED {}: {message}", loaded.plan.tasks[*i].id);
+    }
+    for m in loaded.store.unrecorded_failures() {
+        eprintln!("  (the store could not record the failure of {} on disk: is it full?)", m.id);
+    }
+    for (i, problem) in &outcome.quarantined {
+        eprintln!("  RECOMPUTED {} (its artifact was corrupt: {problem})", loaded.plan.tasks[*i].id);
     }
     // The reports always reflect the store, whatever part of the grid this run covered.
     let published = loaded.publish()?;
@@ -137,10 +156,13 @@ fn run_on_slurm(loaded: &Loaded, grid: &Path, opts: &ExecOptions) -> anyhow::Res
     };
     // The first Ctrl-C cancels the jobs and stops cleanly; a second one exits at once.
     let interrupted = Arc::new(AtomicBool::new(false));
-    let sigint = signal_hook::consts::SIGINT;
-    signal_hook::flag::register_conditional_shutdown(sigint, 130, interrupted.clone())
-        .and_then(|_| signal_hook::flag::register(sigint, interrupted.clone()))
-        .context("installing the Ctrl-C handler")?;
+    let flag = interrupted.clone();
+    ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::Relaxed) {
+            std::process::exit(130);
+        }
+    })
+    .context("installing the Ctrl-C handler")?;
     let executor = SlurmExecutor { settings, job, interrupted };
     let mut sched = Scheduler::new(&loaded.plan, &store, opts.targets.as_deref(), opts.show_progress);
     executor.execute(&mut sched, &TaskRunner)?;

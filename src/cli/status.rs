@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use apogrid::exec::slurm::{queue, record};
+use apogrid::store::{Check, TaskState};
 
 /// Count done / pending / failed tasks and show the failures' errors.
 #[derive(clap::Args)]
@@ -17,22 +18,28 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<()> {
     let loaded = super::common::load(&args.grid, args.store.as_ref())?;
     let (mut done, mut pending) = (0, 0);
-    let mut failed = Vec::new();
+    let (mut failed, mut corrupt) = (Vec::new(), Vec::new());
     for t in &loaded.plan.tasks {
-        if loaded.store.is_done(&t.key) {
-            done += 1;
-        } else if let Some(f) = loaded.store.failure(&t.key) {
-            failed.push((t.id.clone(), f.error.unwrap_or_default(), f.finished));
-        } else {
-            pending += 1;
+        // Sizes only: cheap enough for every task; `apogrid verify` reads every byte.
+        match loaded.store.state(&t.key, Check::Sizes) {
+            TaskState::Done => done += 1,
+            TaskState::Corrupt(c) => corrupt.push((t.id.clone(), c.to_string())),
+            TaskState::Missing => match loaded.store.failure(&t.key) {
+                Some(f) => failed.push((t.id.clone(), f.error.unwrap_or_default(), f.finished)),
+                None => pending += 1,
+            },
         }
     }
     println!(
-        "grid `{}`: {} tasks: {done} done, {pending} pending, {} failed",
+        "grid `{}`: {} tasks: {done} done, {pending} pending, {} failed, {} corrupt",
         loaded.grid.name,
         loaded.plan.tasks.len(),
-        failed.len()
+        failed.len(),
+        corrupt.len()
     );
+    for (id, problem) in &corrupt {
+        println!("  CORRUPT {id}: {problem} (the next `run` moves it aside and recomputes it)");
+    }
     for (id, error, when) in &failed {
         println!("  FAILED {id} (at {when}): {error}");
     }

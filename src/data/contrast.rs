@@ -5,6 +5,17 @@
 //! Levenshtein uses `rapidfuzz`'s bit-parallel algorithm (Hyyrö 2003, blocked for long texts:
 //! O(⌈m/64⌉·n) word operations), and pairs run in parallel on rayon's pool. 32K pairs of
 //! 2,000-character texts take seconds (`examples/bench_contrast.rs`).
+//!
+//! **Cap.** That cost is quadratic in the length: one pair of unrelated 2.5 MB texts ran for
+//! over 9.5 minutes (issue 18). So the Levenshtein distance of a pair in which either text is
+//! longer than [`LEVENSHTEIN_CAP`] characters is computed on the first [`LEVENSHTEIN_CAP`]
+//! characters of each, and the pair is counted in [`ContrastReport::capped`] (shown by
+//! `apogrid contrast`). Measured (one unrelated pair, `apogrid contrast FILE`, 2 busy cores):
+//! 20,000 characters 0.02-0.05 s, 100,000 0.54 s and 2,500,000 420 s (load 6) before the cap;
+//! 0.05 s and 0.33 s (mostly reading and Jaccard) with it. The cap is far above the
+//! responses this tool measures (the paper truncates them at 512 tokens, about 2,500
+//! characters), so their numbers are exact and unchanged. Jaccard, linear after a sort, is
+//! always computed on the whole texts.
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -70,6 +81,25 @@ pub fn levenshtein_chars(a: &str, b: &str) -> usize {
     distance(a.chars(), b.chars())
 }
 
+/// Texts longer than this many characters are compared on their first this-many characters
+/// by the Levenshtein distance of [`contrast_pairs`] (see the module doc).
+pub const LEVENSHTEIN_CAP: usize = 20_000;
+
+/// [`levenshtein_chars`] of the first [`LEVENSHTEIN_CAP`] characters of each text, and
+/// whether either was cut.
+pub fn levenshtein_capped(a: &str, b: &str) -> (usize, bool) {
+    let (a_cut, b_cut) = (prefix_chars(a, LEVENSHTEIN_CAP), prefix_chars(b, LEVENSHTEIN_CAP));
+    (levenshtein_chars(a_cut, b_cut), a_cut.len() < a.len() || b_cut.len() < b.len())
+}
+
+/// The first `n` characters of `s` (all of it when shorter).
+fn prefix_chars(s: &str, n: usize) -> &str {
+    match s.char_indices().nth(n) {
+        Some((at, _)) => &s[..at],
+        None => s,
+    }
+}
+
 /// Table 1 numbers for one dataset.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ContrastStats {
@@ -80,25 +110,45 @@ pub struct ContrastStats {
     pub mean_levenshtein: f64,
 }
 
+/// [`ContrastStats`] and how many of its pairs had their Levenshtein distance capped.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ContrastReport {
+    pub stats: ContrastStats,
+    /// Pairs with a text over [`LEVENSHTEIN_CAP`] characters, compared on their prefixes.
+    pub capped: usize,
+}
+
 /// Mean Jaccard and Levenshtein over `(chosen, rejected)` pairs, in parallel (both 0 for no pairs). Sums are
 /// reduced in input order, so the result does not depend on the number of threads.
 pub fn contrast_pairs(pairs: &[(&str, &str)]) -> ContrastStats {
-    let per: Vec<(f64, usize)> =
-        pairs.par_iter().map(|(w, l)| (jaccard_percent(w, l), levenshtein_chars(w, l))).collect();
+    contrast_report(pairs).stats
+}
+
+/// [`contrast_pairs`] with the count of capped pairs.
+pub fn contrast_report(pairs: &[(&str, &str)]) -> ContrastReport {
+    let per: Vec<(f64, (usize, bool))> =
+        pairs.par_iter().map(|(w, l)| (jaccard_percent(w, l), levenshtein_capped(w, l))).collect();
     let n = per.len();
+    let capped = per.iter().filter(|p| p.1.1).count();
     if n == 0 {
         // Zero, not NaN: NaN does not survive a JSON manifest; `pairs: 0` says there was none.
-        return ContrastStats { pairs: 0, mean_jaccard: 0.0, mean_levenshtein: 0.0 };
+        return ContrastReport { stats: ContrastStats { pairs: 0, mean_jaccard: 0.0, mean_levenshtein: 0.0 }, capped };
     }
     let jac: f64 = per.iter().map(|p| p.0).sum();
-    let lev: usize = per.iter().map(|p| p.1).sum();
-    ContrastStats { pairs: n, mean_jaccard: jac / n as f64, mean_levenshtein: lev as f64 / n as f64 }
+    let lev: usize = per.iter().map(|p| p.1.0).sum();
+    let stats = ContrastStats { pairs: n, mean_jaccard: jac / n as f64, mean_levenshtein: lev as f64 / n as f64 };
+    ContrastReport { stats, capped }
 }
 
 /// [`contrast_pairs`] over triples.
 pub fn contrast(triples: &[PreferenceTriple]) -> ContrastStats {
+    contrast_triples(triples).stats
+}
+
+/// [`contrast_report`] over triples.
+pub fn contrast_triples(triples: &[PreferenceTriple]) -> ContrastReport {
     let pairs: Vec<(&str, &str)> = triples.iter().map(|t| (t.chosen.as_str(), t.rejected.as_str())).collect();
-    contrast_pairs(&pairs)
+    contrast_report(&pairs)
 }
 
 #[cfg(test)]
@@ -173,6 +223,21 @@ mod tests {
                 assert_eq!(levenshtein_chars(&a, &b), naive(&a, &b), "len {len}, edits {edits}");
             }
         }
+    }
+
+    #[test]
+    fn long_pairs_are_capped_short_ones_exact() {
+        // Under the cap: exact, not flagged.
+        let a = "ab".repeat(LEVENSHTEIN_CAP / 2);
+        assert_eq!(levenshtein_capped(&a, "ab"), (LEVENSHTEIN_CAP - 2, false));
+        // Over it: the prefixes, flagged; multi-byte characters are cut at a boundary.
+        let long = "é".repeat(LEVENSHTEIN_CAP + 10);
+        let other = format!("x{}", "é".repeat(LEVENSHTEIN_CAP * 3));
+        assert_eq!(levenshtein_capped(&long, &other), (1, true));
+        assert_eq!(prefix_chars("café", 3), "caf");
+        assert_eq!(prefix_chars("café", 9), "café");
+        let r = contrast_report(&[(long.as_str(), other.as_str()), ("kitten", "sitting")]);
+        assert_eq!((r.capped, r.stats.pairs, r.stats.mean_levenshtein), (1, 2, 2.0));
     }
 
     #[test]

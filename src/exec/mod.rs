@@ -101,10 +101,5 @@ pub fn execute(plan: &Plan, store: &Store, runner: &dyn Runner, opts: &ExecOptio
     Ok(sched.into_outcome())
 }
 
-/// The folder of a task's finished artifacts, for code that only reads the store.
-pub fn artifact(store: &Store, task: &Task) -> Option<PathBuf> {
-    store.is_done(&task.key).then(|| store.artifact_dir(&task.key))
-}
-
 #[cfg(test)]
 mod tests;

@@ -25,6 +25,9 @@ pub fn run_one(
     progress: TaskProgress,
 ) -> Result<(Result<Value, String>, f64), StoreError> {
     let task = &plan.tasks[i];
+    if let Err(message) = verify_parents(plan, store, task) {
+        return Ok((Err(message), 0.0));
+    }
     let pending = store.begin(&task.key)?;
     let partial = store.partial_dir(&task.key);
     std::fs::create_dir_all(&partial).map_err(|e| StoreError::io(&partial, e))?;
@@ -47,6 +50,18 @@ pub fn run_one(
         (Err(e), _) => Err(e),
     };
     Ok((result, seconds))
+}
+
+/// Checks the parents' artifacts before the task reads them (at their kind's depth). A corrupt
+/// one is quarantined so that the next run recomputes it, and this task fails naming it.
+fn verify_parents(plan: &Plan, store: &Store, task: &Task) -> Result<(), String> {
+    for parent in task.deps.iter().map(|d| &plan.tasks[*d]) {
+        if let Err(c) = store.verify(&parent.key, parent.kind().input_check()) {
+            let moved = store.quarantine(&parent.key).map(|p| p.display().to_string()).unwrap_or_default();
+            return Err(format!("{c}; moved aside to {moved}: run the grid again to recompute {}", parent.id));
+        }
+    }
+    Ok(())
 }
 
 fn manifest(plan: &Plan, task: &Task, started: SystemTime, seconds: f64, result: &Result<Value, String>) -> Manifest {

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::progress::Progress;
 use crate::plan::Plan;
-use crate::store::Store;
+use crate::store::{Check, Store, TaskState};
 
 /// What happened to each task of a run.
 #[derive(Debug, Default, Clone)]
@@ -18,6 +18,8 @@ pub struct Outcome {
     pub failed: Vec<(usize, String)>,
     /// Not run because an ancestor failed.
     pub skipped: Vec<usize>,
+    /// Found corrupt in the store, moved aside, and run again: what was wrong.
+    pub quarantined: Vec<(usize, String)>,
 }
 
 impl Outcome {
@@ -32,6 +34,23 @@ enum State {
     Running,
     Done,
     Failed,
+}
+
+/// Whether a task's artifact is done and intact (file sizes: a cheap check, run on every task
+/// of every run). A corrupt one is quarantined (never deleted) and counts as not done.
+fn usable(store: &Store, i: usize, key: &str, outcome: &mut Outcome) -> bool {
+    match store.state(key, Check::Sizes) {
+        TaskState::Done => true,
+        TaskState::Missing => false,
+        TaskState::Corrupt(c) => {
+            let moved = match store.quarantine(key) {
+                Ok(to) => format!("{c} (now in {})", to.display()),
+                Err(e) => format!("{c} (could not move it aside: {e})"),
+            };
+            outcome.quarantined.push((i, moved));
+            false
+        }
+    }
 }
 
 pub struct Scheduler<'a> {
@@ -55,7 +74,8 @@ impl<'a> Scheduler<'a> {
         let mut outcome = Outcome::default();
         let mut state: Vec<State> = Vec::with_capacity(plan.tasks.len());
         for (i, t) in plan.tasks.iter().enumerate() {
-            if !wanted[i] || store.is_done(&t.key) {
+            let done = wanted[i] && usable(store, i, &t.key, &mut outcome);
+            if !wanted[i] || done {
                 if wanted[i] {
                     outcome.cached.push(i);
                 }
@@ -68,6 +88,9 @@ impl<'a> Scheduler<'a> {
         let ready = state.iter().enumerate().filter(|(_, s)| matches!(s, State::Waiting(0))).map(|(i, _)| i).collect();
         let to_run = state.iter().filter(|s| matches!(s, State::Waiting(_))).count();
         let progress = Progress::new(to_run, show_progress);
+        for (i, problem) in &outcome.quarantined {
+            progress.log(&format!("CORRUPT {}: {problem}; moved aside, running it again", plan.tasks[*i].id));
+        }
         Scheduler { plan, store, progress, state, ready, running: 0, outcome }
     }
 

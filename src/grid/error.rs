@@ -53,6 +53,38 @@ impl Locator<'_> {
         GridError { file: self.file.to_path_buf(), line, column, key: Some(key.into()), message: message.into() }
     }
 
+    /// An error about a dotted key (`train.epochs`, `agents.judge.concurrency`,
+    /// `devices.list[0]`), placed at the key's line when the file writes it, else at its
+    /// table's header, else on the whole file (a missing table or a default value).
+    pub fn key(&self, key: impl Into<String>, message: impl Into<String>) -> GridError {
+        let key = key.into();
+        let position = self.find_key(&key).map(|offset| self.line_col(offset));
+        let (line, column) = position.unwrap_or((0, 0));
+        GridError { file: self.file.to_path_buf(), line, column, key: Some(key), message: message.into() }
+    }
+
+    /// The byte offset of `table.key`'s line (or of `[table]`), if the text has it.
+    fn find_key(&self, dotted: &str) -> Option<usize> {
+        let plain = dotted.split('[').next().unwrap_or(dotted);
+        let (table, key) = plain.rsplit_once('.').unwrap_or(("", plain));
+        let mut offset = 0;
+        let mut in_table = table.is_empty();
+        let mut header = None;
+        for line in self.source.split_inclusive('\n') {
+            let text = line.trim();
+            if let Some(name) = text.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
+                in_table = name.trim_matches(|c| c == '[' || c == ']').trim() == table;
+                if in_table && header.is_none() {
+                    header = Some(offset + line.len() - line.trim_start().len());
+                }
+            } else if in_table && text.strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with('=')) {
+                return Some(offset + line.len() - line.trim_start().len());
+            }
+            offset += line.len();
+        }
+        header
+    }
+
     pub fn whole_file(&self, message: impl Into<String>) -> GridError {
         GridError { file: self.file.to_path_buf(), line: 0, column: 0, key: None, message: message.into() }
     }

@@ -15,12 +15,13 @@ pub use resolved::{Cell, Dataset, DatasetSource, Devices, Eval, Grid, GridModel,
 
 /// Reads, parses and validates a grid file.
 pub fn load(path: &Path) -> Result<Grid, GridError> {
-    let source = std::fs::read_to_string(path).map_err(|e| GridError {
-        file: path.to_path_buf(),
-        line: 0,
-        column: 0,
-        key: None,
-        message: format!("cannot read the grid file: {e}"),
+    let error = |line, column, message| GridError { file: path.to_path_buf(), line, column, key: None, message };
+    let bytes = std::fs::read(path).map_err(|e| error(0, 0, format!("cannot read the grid file: {e}")))?;
+    let source = String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let valid = std::str::from_utf8(valid).unwrap_or_default();
+        let (line, column) = error::Locator { file: path, source: valid }.line_col(valid.len());
+        error(line, column, "the grid file is not UTF-8 text (an invalid byte here)".into())
     })?;
     parse(&source, path)
 }

@@ -31,6 +31,8 @@ pub struct Grid {
     /// The dataset x objective cross product minus exclusions, with overrides applied.
     pub cells: Vec<Cell>,
     pub devices: Devices,
+    /// Input files the grid names that do not exist: `plan` lists them, `run` refuses to start.
+    pub missing: Vec<super::GridError>,
     /// `[executor]`: local threads or Slurm jobs; never part of a task's key.
     pub executor: super::executor::Executor,
 }
@@ -45,7 +47,8 @@ pub struct GridModel {
 /// `[eval]`, validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Eval {
-    pub evaluator: Evaluator,
+    /// One or more benchmarks; the first is the headline of Tables 2 and 4.
+    pub evaluators: Vec<Evaluator>,
     /// Held-out pairs per dataset for the likelihood trajectories (Figure 4).
     pub heldout_pairs: usize,
 }
@@ -54,6 +57,8 @@ pub struct Eval {
 pub struct Dataset {
     pub name: String,
     pub source: DatasetSource,
+    /// The fewest training pairs the build may end with.
+    pub min_pairs: usize,
 }
 
 /// How a dataset is made: built from the grid's prompts, or imported from a user's file.

@@ -411,6 +411,9 @@ pub struct DatasetEntry {
     /// `[min_length_ratio, max_length_ratio]` (characters) are dropped.
     pub min_length_ratio: Option<Spanned<f64>>,
     pub max_length_ratio: Option<Spanned<f64>>,
+    /// The fewest training pairs the dataset may end with; fewer fails its build with the
+    /// filters' and agents' rejection counts (default 1: an empty dataset is never "done").
+    pub min_pairs: Option<Spanned<usize>>,
 }
 
 /// One `[[objective]]` row.

@@ -260,3 +260,80 @@ fn model_specs_and_devices_have_one_parser_each() {
     assert_eq!(err(&t).key.as_deref(), Some("devices.list[0]"));
     assert!(err(&t).to_string().contains("unknown device `tpu:0`"));
 }
+
+/// Every value a plan would accept and a run would choke on, or silently misread, is refused
+/// here with its line and key (issue 18's list, one case each).
+#[test]
+fn nonsense_is_refused_at_plan_with_a_position() {
+    let cases: &[(&str, &str, &str, &str)] = &[
+        ("epochs = 2", "epochs = 0", "train.epochs", "expected 1 to 1000 epochs"),
+        ("epochs = 2", "epochs = 1000000000", "train.epochs", "expected 1 to 1000 epochs"),
+        ("epochs = 2", "epochs = 2\nbatch_size = 0", "train.batch_size", "at least 1"),
+        ("learning_rate = 1e-4", "learning_rate = -1e-5", "train.learning_rate", "positive"),
+        ("learning_rate = 1e-4", "learning_rate = nan", "train.learning_rate", "positive"),
+        ("learning_rate = 1e-4", "learning_rate = inf", "train.learning_rate", "positive"),
+        ("epochs = 2", "epochs = 2\nmicro_batch_size = 3", "train.micro_batch_size", "not a multiple"),
+    ];
+    for (from, to, key, message) in cases {
+        let t = with(from, to);
+        let needle = to.lines().last().expect("a line");
+        assert_err(&t, needle, key, message);
+    }
+    let appended: &[(&str, &str, &str, &str)] = &[
+        ("[devices]\njobs = 0\n", "jobs = 0", "devices.jobs", "at least 1"),
+        ("[devices]\nlist = [\"tpu:0\"]\n", "list = ", "devices.list[0]", "unknown device `tpu:0`"),
+        ("[prompts]\ncount = 0\n", "count = 0", "prompts.count", "at least one prompt"),
+        ("[model.pretrain]\nbatch_size = 0\n", "batch_size = 0", "model.pretrain.batch_size", "at least 1"),
+        ("[eval]\ncount = 0\n", "count = 0", "eval.count", "expected 1 to"),
+        ("[eval]\nmax_new_tokens = 0\n", "max_new_tokens = 0", "eval.max_new_tokens", "empty answer"),
+        (
+            "[prompts]\ncount = 50\n[eval]\nheldout_pairs = 50\n",
+            "heldout_pairs = 50",
+            "eval.heldout_pairs",
+            "every one",
+        ),
+        ("[agents.sampling]\ntemperature = nan\n", "temperature = nan", "agents.sampling.temperature", ">= 0"),
+        ("[agents.sampling]\ntemperature = -1.0\n", "temperature = -1.0", "agents.sampling.temperature", ">= 0"),
+        (
+            "[[exclude]]\ndataset = \"clair\"\nobjective = \"dpo\"\n[[exclude]]\ndataset = \"clair\"\nobjective = \"sft\"\n\
+             [[exclude]]\ndataset = \"onp\"\nobjective = \"dpo\"\n[[exclude]]\ndataset = \"onp\"\nobjective = \"sft\"\n",
+            "[[exclude]]",
+            "exclude",
+            "every dataset x objective cell is excluded",
+        ),
+    ];
+    for (extra, needle, key, message) in appended {
+        let t = format!("{GOOD}\n{extra}");
+        let e = err(&t);
+        assert!(e.line > 0, "no position for {key}: {e}");
+        assert_eq!(e.key.as_deref(), Some(*key), "{e}");
+        assert!(e.to_string().contains(message), "`{message}` not in {e}");
+        if *key != "exclude" {
+            assert_eq!(e.line, line_of(&t, needle), "{e}");
+        }
+    }
+}
+
+#[test]
+fn missing_input_files_are_listed_for_plan_and_run_to_refuse() {
+    let t = format!(
+        "{GOOD}\n[prompts]\nsource = \"file\"\npath = \"no/such.jsonl\"\n[[dataset]]\nname = \"mine\"\nbuilder = \"file\"\npath = \"no/such2.jsonl\"\n"
+    );
+    let g = parse(&t, Path::new("grids/bad.toml")).expect("valid apart from its inputs");
+    let shown: Vec<String> = g.missing.iter().map(|e| e.to_string()).collect();
+    assert_eq!(shown.len(), 2, "{shown:?}");
+    assert!(
+        shown[0].contains(&format!(":{}:", line_of(&t, "path = \"no/such.jsonl"))) && shown[0].contains("prompts.path")
+    );
+    assert!(shown[1].contains("dataset[2].path") && shown[1].contains("no such file `no/such2.jsonl`"));
+}
+
+#[test]
+fn a_grid_file_that_is_not_utf8_names_the_line_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, b"[grid]\nname = \"t\xff\"\n").unwrap();
+    let e = super::load(&path).unwrap_err();
+    assert_eq!((e.line, e.column), (2, 10), "{e}");
+    assert_eq!(e.to_string().matches("not UTF-8").count(), 1, "{e}");
+}

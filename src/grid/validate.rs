@@ -19,6 +19,14 @@ use crate::eval::{CommandEvaluator, Evaluator, evaluator::DEFAULT_COMMAND_TIMEOU
 use crate::model::spec::ModelSpec;
 use crate::objective::{DEFAULT_BETA, Objective as Loss};
 
+/// Bounds on counts, so a typo (`epochs = 1e9`) is an error naming the key instead of a plan
+/// that allocates without end. Each is far above any run this tool is for.
+pub const MAX_EPOCHS: usize = 1000;
+pub const MAX_SEEDS: usize = 1000;
+pub const MAX_WORLD_PROMPTS: usize = 1_000_000;
+pub const MAX_BENCHMARK_PROMPTS: usize = 100_000;
+pub const MAX_PRETRAIN_EXAMPLES: usize = 10_000_000;
+
 /// Names become folder names: `[a-z0-9_-]`, so no name can escape the results folder.
 pub fn check_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
@@ -40,14 +48,23 @@ pub fn validate(file: GridFile, path: &Path, source: &str) -> Result<Grid, GridE
     let seeds = seeds(&file, &loc)?;
     let model = model(&file.model, &loc)?;
     check_prompts_and_agents(&file, &loc)?;
-    check_train(&file.train, "train").map_err(|(k, m)| loc.whole_file(m).with_key(k))?;
+    check_train(&file.train, "train").map_err(|(k, m)| loc.key(k, m))?;
     let datasets = datasets(&file.datasets, &loc)?;
     let objectives = objectives(&file.objectives, &loc)?;
     let cells = cells(&file, &datasets, &objectives, &seeds, &loc)?;
     let eval = eval(&file.eval, &loc)?;
+    if file.prompts.source == PromptSource::World && eval.heldout_pairs >= file.prompts.count {
+        let message = format!(
+            "{} held-out pairs would take every one of the {} prompts' pairs; hold out fewer",
+            eval.heldout_pairs, file.prompts.count
+        );
+        return Err(loc.key("eval.heldout_pairs", message));
+    }
     let devices = devices(&file, &loc)?;
+    let missing = missing_inputs(&file, &loc);
     let executor = super::executor::validate(&file.executor, &loc)?;
     Ok(Grid {
+        missing,
         name,
         path: path.to_path_buf(),
         seeds,
@@ -70,6 +87,9 @@ fn seeds(file: &GridFile, loc: &Locator) -> Result<Vec<u64>, GridError> {
     match (file.grid.seed, &file.grid.seeds) {
         (Some(_), Some(s)) => Err(loc.at(s.span(), "grid.seeds", "give either `seed` or `seeds`, not both")),
         (None, Some(s)) if s.get_ref().is_empty() => Err(loc.at(s.span(), "grid.seeds", "expected at least one seed")),
+        (None, Some(s)) if s.get_ref().len() > MAX_SEEDS => {
+            Err(loc.at(s.span(), "grid.seeds", format!("expected at most {MAX_SEEDS} seeds")))
+        }
         (None, Some(s)) => {
             let mut seen = BTreeSet::new();
             if let Some(d) = s.get_ref().iter().find(|x| !seen.insert(**x)) {
@@ -97,21 +117,79 @@ fn model(m: &ModelSection, loc: &Locator) -> Result<GridModel, GridError> {
         let message = format!("`[model.pretrain]` trains the embedded tiny model only; spec is `{text}`");
         return Err(loc.at(m.spec.span(), "model.pretrain", message));
     }
-    Ok(GridModel { spec, pretrain: tiny.then(|| m.pretrain.clone().unwrap_or_default()) })
+    let pretrain = tiny.then(|| m.pretrain.clone().unwrap_or_default());
+    if let Some(p) = &pretrain {
+        check_pretrain(p).map_err(|(k, message)| loc.key(format!("model.pretrain.{k}"), message))?;
+    }
+    Ok(GridModel { spec, pretrain })
+}
+
+/// Input files the grid names that do not exist (yet): `plan` shows them, `run` refuses to
+/// start until they do, so no task runs only to fail on them later.
+fn missing_inputs(file: &GridFile, loc: &Locator) -> Vec<GridError> {
+    let mut missing = Vec::new();
+    if let (PromptSource::File, Some(path)) = (&file.prompts.source, &file.prompts.path)
+        && !Path::new(path).is_file()
+    {
+        missing.push(loc.key("prompts.path", format!("no such file `{path}`")));
+    }
+    for (i, d) in file.datasets.iter().enumerate() {
+        if let Some(p) = d.path.as_ref().filter(|p| !Path::new(p.get_ref()).is_file()) {
+            missing.push(loc.at(p.span(), format!("dataset[{i}].path"), format!("no such file `{}`", p.get_ref())));
+        }
+    }
+    missing
+}
+
+fn check_pretrain(p: &crate::grid::schema::PretrainSection) -> Result<(), (&'static str, String)> {
+    if p.examples == 0 || p.examples > MAX_PRETRAIN_EXAMPLES {
+        return Err(("examples", format!("expected 1 to {MAX_PRETRAIN_EXAMPLES} examples, got {}", p.examples)));
+    }
+    if p.epochs == 0 || p.epochs > MAX_EPOCHS {
+        return Err(("epochs", format!("expected 1 to {MAX_EPOCHS} epochs, got {}", p.epochs)));
+    }
+    if p.batch_size == 0 {
+        return Err(("batch_size", "expected a batch of at least 1 example".into()));
+    }
+    if !(p.learning_rate.is_finite() && p.learning_rate > 0.0) {
+        return Err(("learning_rate", format!("expected a positive number, got {}", p.learning_rate)));
+    }
+    Ok(())
 }
 
 fn check_prompts_and_agents(file: &GridFile, loc: &Locator) -> Result<(), GridError> {
-    if file.prompts.source == PromptSource::File && file.prompts.path.is_none() {
-        return Err(loc.whole_file("`[prompts]` has `source = \"file\"` but no `path`").with_key("prompts.path"));
+    let p = &file.prompts;
+    match (&p.source, &p.path) {
+        (PromptSource::File, None) => {
+            return Err(loc.key("prompts.path", "`[prompts]` has `source = \"file\"` but no `path`"));
+        }
+        _ => {}
     }
-    if matches!(file.agents.off_policy, AgentSpec::File { .. }) && file.prompts.source != PromptSource::File {
+    if matches!(file.agents.off_policy, AgentSpec::File { .. }) && p.source != PromptSource::File {
         let message = "`kind = \"file\"` reads other models' completions from the prompts file; it needs `[prompts] source = \"file\"`";
-        return Err(loc.whole_file(message).with_key("agents.off_policy.kind"));
+        return Err(loc.key("agents.off_policy.kind", message));
     }
-    if file.prompts.count == 0 {
-        return Err(loc.whole_file("expected at least one prompt").with_key("prompts.count"));
+    if p.count == 0 {
+        return Err(loc.key("prompts.count", "expected at least one prompt"));
     }
-    super::agents::check_agents(&file.agents).map_err(|(k, m)| loc.whole_file(m).with_key(k))
+    if p.source == PromptSource::World && p.count > MAX_WORLD_PROMPTS {
+        return Err(
+            loc.key("prompts.count", format!("expected at most {MAX_WORLD_PROMPTS} world prompts, got {}", p.count))
+        );
+    }
+    let s = &file.agents.sampling;
+    if !(s.temperature.is_finite() && s.temperature >= 0.0) {
+        return Err(
+            loc.key("agents.sampling.temperature", format!("expected a temperature >= 0, got {}", s.temperature))
+        );
+    }
+    if !(s.top_p > 0.0 && s.top_p <= 1.0) {
+        return Err(loc.key("agents.sampling.top_p", format!("expected 0 < top_p <= 1, got {}", s.top_p)));
+    }
+    if s.max_new_tokens == 0 {
+        return Err(loc.key("agents.sampling.max_new_tokens", "expected at least 1 token"));
+    }
+    super::agents::check_agents(&file.agents).map_err(|(k, m)| loc.key(k, m))
 }
 
 fn datasets(entries: &[DatasetEntry], loc: &Locator) -> Result<Vec<Dataset>, GridError> {
@@ -137,10 +215,15 @@ fn datasets(entries: &[DatasetEntry], loc: &Locator) -> Result<Vec<Dataset>, Gri
                 DatasetSource::Build { kind, length_ratio: length_ratio(d, &key, loc)? }
             }
         };
-        datasets.push(Dataset { name: n.clone(), source });
+        let min_pairs = match &d.min_pairs {
+            Some(m) if *m.get_ref() == 0 => return Err(loc.at(m.span(), key("min_pairs"), "expected at least 1")),
+            Some(m) => *m.get_ref(),
+            None => 1,
+        };
+        datasets.push(Dataset { name: n.clone(), source, min_pairs });
     }
     if datasets.is_empty() {
-        return Err(loc.whole_file("expected at least one `[[dataset]]` entry").with_key("dataset"));
+        return Err(loc.key("dataset", "expected at least one `[[dataset]]` entry"));
     }
     Ok(datasets)
 }
@@ -180,7 +263,7 @@ fn objectives(entries: &[ObjectiveEntry], loc: &Locator) -> Result<Vec<Objective
         }
     }
     if objectives.is_empty() {
-        return Err(loc.whole_file("expected at least one enabled `[[objective]]` entry").with_key("objective"));
+        return Err(loc.key("objective", "expected at least one enabled `[[objective]]` entry"));
     }
     Ok(objectives)
 }
@@ -271,6 +354,10 @@ fn cells(
             }
         }
     }
+    if cells.is_empty() {
+        let span = file.excludes.first().map(|e| e.dataset.span()).unwrap_or(0..0);
+        return Err(loc.at(span, "exclude", "every dataset x objective cell is excluded: nothing would be trained"));
+    }
     Ok(cells)
 }
 
@@ -289,7 +376,7 @@ fn check_cell(o: &Objective, t: &TrainSection, table: &str, file: &GridFile, loc
         let key = format!("{table}.micro_batch_size");
         return Err(match span {
             Some(span) => loc.at(span, key, message),
-            None => loc.whole_file(message).with_key(key),
+            None => loc.key(key, message),
         });
     }
     Ok(())
@@ -300,7 +387,14 @@ fn check_cell(o: &Objective, t: &TrainSection, table: &str, file: &GridFile, loc
 fn eval(e: &EvalSection, loc: &Locator) -> Result<Eval, GridError> {
     let name = e.benchmark.as_ref().map(|b| *b.get_ref()).unwrap_or_default();
     if e.heldout_pairs == 0 {
-        return Err(loc.whole_file("expected at least 1 held-out pair").with_key("eval.heldout_pairs"));
+        return Err(loc.key("eval.heldout_pairs", "expected at least 1 held-out pair"));
+    }
+    if e.count == 0 || e.count > MAX_BENCHMARK_PROMPTS {
+        let message = format!("expected 1 to {MAX_BENCHMARK_PROMPTS} benchmark prompts, got {}", e.count);
+        return Err(loc.key("eval.count", message));
+    }
+    if e.max_new_tokens == 0 {
+        return Err(loc.key("eval.max_new_tokens", "expected at least 1 token: an empty answer scores nothing"));
     }
     let evaluator = match name {
         BenchmarkName::World => {
@@ -322,26 +416,28 @@ fn eval(e: &EvalSection, loc: &Locator) -> Result<Eval, GridError> {
             Evaluator::Command(command)
         }
     };
-    Ok(Eval { evaluator, heldout_pairs: e.heldout_pairs })
+    Ok(Eval { evaluators: vec![evaluator], heldout_pairs: e.heldout_pairs })
 }
 
 fn devices(file: &GridFile, loc: &Locator) -> Result<Devices, GridError> {
     let mut list = Vec::new();
     for (i, d) in file.devices.list.iter().enumerate() {
-        let name =
-            DeviceName::parse(d).map_err(|e| loc.whole_file(e.to_string()).with_key(format!("devices.list[{i}]")))?;
+        let name = DeviceName::parse(d).map_err(|e| loc.key(format!("devices.list[{i}]"), e.to_string()))?;
         list.push(name);
     }
     if file.devices.jobs == Some(0) {
-        return Err(loc.whole_file("expected at least 1").with_key("devices.jobs"));
+        return Err(loc.key("devices.jobs", "expected at least 1"));
     }
     Ok(Devices { list, jobs: file.devices.jobs })
 }
 
 fn check_train(t: &TrainSection, table: &str) -> Result<(), (String, String)> {
     let err = |k: &str, m: String| Err((format!("{table}.{k}"), m));
-    if t.epochs == 0 {
-        return err("epochs", "expected at least 1 epoch".into());
+    if t.epochs == 0 || t.epochs > MAX_EPOCHS {
+        return err(
+            "epochs",
+            format!("expected 1 to {MAX_EPOCHS} epochs (one evaluation task each), got {}", t.epochs),
+        );
     }
     if !(t.learning_rate.is_finite() && t.learning_rate > 0.0) {
         return err("learning_rate", format!("expected a positive number, got {}", t.learning_rate));
@@ -359,11 +455,4 @@ fn check_train(t: &TrainSection, table: &str) -> Result<(), (String, String)> {
         return err("max_response_tokens", "truncation lengths must be at least 1".into());
     }
     Ok(())
-}
-
-impl GridError {
-    fn with_key(mut self, key: impl Into<String>) -> Self {
-        self.key = Some(key.into());
-        self
-    }
 }

@@ -35,7 +35,7 @@ pub fn build(grid: &Grid) -> Plan {
     }
     let eval_base = EvalInput {
         epoch: 0,
-        evaluator: grid.eval.evaluator.clone(),
+        evaluators: grid.eval.evaluators.clone(),
         seed: data_seed,
         model: grid.model.spec.clone(),
         heldout: None,
@@ -105,6 +105,7 @@ fn plan_dataset(b: &mut PlanBuilder, grid: &Grid, shared: &mut Shared, d: &crate
         seed: grid.seeds[0],
         min_length_ratio: ratio.map(|r| r.0),
         max_length_ratio: ratio.map(|r| r.1),
+        min_pairs: d.min_pairs,
     };
     let (input, deps) = match &d.source {
         DatasetSource::File { path } => {
@@ -203,7 +204,7 @@ fn plan_cell(b: &mut PlanBuilder, grid: &Grid, cell: &Cell, several_seeds: bool,
     for epoch in 1..=t.epochs {
         let input = EvalInput {
             epoch,
-            evaluator: grid.eval.evaluator.clone(),
+            evaluators: grid.eval.evaluators.clone(),
             seed: grid.seeds[0],
             model: grid.model.spec.clone(),
             heldout: Some(HeldoutInput { beta: objective.loss.beta(), truncation }),

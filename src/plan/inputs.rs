@@ -133,6 +133,10 @@ pub struct SplitInput {
     pub min_length_ratio: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_length_ratio: Option<f64>,
+    /// The fewest training pairs the build may end with. Changes no output (a build meets it
+    /// or fails), so it is not in the key.
+    #[serde(skip)]
+    pub min_pairs: usize,
 }
 
 /// A user's JSONL triples.
@@ -246,7 +250,8 @@ fn objective_params<S: Serializer>(o: &Objective, s: S) -> Result<S::Ok, S::Erro
 pub struct EvalInput {
     /// 0 is the base model.
     pub epoch: usize,
-    pub evaluator: Evaluator,
+    /// Every benchmark scores the checkpoint; the first is the headline.
+    pub evaluators: Vec<Evaluator>,
     /// Draws the world benchmark's prompts.
     pub seed: u64,
     /// The model the checkpoint is of (its tokenizer and chat format).

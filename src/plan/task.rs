@@ -58,6 +58,17 @@ impl TaskKind {
         TaskKind::Prune,
     ];
 
+    /// How deeply an artifact of this kind is checked before it is used: every byte's digest
+    /// for the small JSON artifacts a bit flip would silently change (datasets, log-probs,
+    /// scores), file sizes only for the checkpoint-bearing ones (a 16 GB checkpoint takes
+    /// seconds to hash); `apogrid verify` checks every byte of everything.
+    pub fn input_check(self) -> crate::store::Check {
+        match self {
+            TaskKind::BaseModel | TaskKind::Train => crate::store::Check::Sizes,
+            _ => crate::store::Check::Full,
+        }
+    }
+
     /// Bumped when a kind's implementation changes what it writes, so stale artifacts are not
     /// reused. Part of every key.
     pub fn version(self) -> u32 {

@@ -16,7 +16,7 @@ use crate::artifacts::{
 };
 use crate::grid::Grid;
 use crate::plan::{Plan, TaskInput, TaskKind};
-use crate::store::Store;
+use crate::store::{Store, TaskState};
 
 /// Everything the reports are made from.
 #[derive(Debug, Clone, Default)]
@@ -179,12 +179,28 @@ pub struct TrainInfo {
     pub updates: usize,
     /// `log.jsonl`, one entry per optimizer update.
     pub steps: Vec<StepLog>,
+    /// The run's divergence warnings (`crate::train::divergence`).
+    pub warnings: Vec<String>,
 }
 
 /// Reads what the store holds for `plan`'s tasks.
 pub fn collect(grid: &Grid, plan: &Plan, store: &Store) -> Collected {
     let mut c = Collected { grid: grid.name.clone(), seeds: grid.seeds.clone(), ..Collected::default() };
-    let done = |kind: TaskKind| plan.tasks.iter().filter(move |t| t.kind() == kind && store.is_done(&t.key));
+    // Only intact artifacts are read (checked at their kind's depth); a corrupt one is named.
+    let mut intact = vec![false; plan.tasks.len()];
+    for (i, t) in plan.tasks.iter().enumerate() {
+        match store.state(&t.key, t.kind().input_check()) {
+            TaskState::Done => intact[i] = true,
+            TaskState::Corrupt(e) => {
+                c.warnings.push(format!("{e}; `apogrid verify --quarantine` then `run` recomputes it"))
+            }
+            TaskState::Missing => {}
+        }
+    }
+    let intact = &intact;
+    let done = |kind: TaskKind| {
+        plan.tasks.iter().enumerate().filter(move |(i, t)| t.kind() == kind && intact[*i]).map(|(_, t)| t)
+    };
     let reference = reference_means(done(TaskKind::ReferenceLogps), store, &mut c.warnings);
     for d in &grid.datasets {
         let task = done(TaskKind::Dataset).find(|t| t.labels.dataset.as_deref() == Some(d.name.as_str()));
@@ -201,7 +217,8 @@ pub fn collect(grid: &Grid, plan: &Plan, store: &Store) -> Collected {
             continue;
         };
         let seed = t.labels.seed.unwrap_or(0);
-        let train = store.is_done(&t.key).then(|| train_info(store, &t.key, &mut c.warnings)).flatten();
+        let train =
+            done(TaskKind::Train).any(|d| d.key == t.key).then(|| train_info(store, &t.key, &mut c.warnings)).flatten();
         index.insert((dataset.clone(), objective.clone(), seed), c.runs.len());
         c.runs.push(RunData {
             kind: kind_of.get(objective.as_str()).copied().unwrap_or("unknown").to_string(),
@@ -268,12 +285,14 @@ fn train_info(store: &Store, key: &str, warnings: &mut Vec<String>) -> Option<Tr
             return None;
         }
     };
-    let updates = read::<TrainSummary>(&dir.join(TrainSummary::FILE), warnings).map(|t| t.updates).unwrap_or(0);
+    let summary = read::<TrainSummary>(&dir.join(TrainSummary::FILE), warnings);
+    let updates = summary.as_ref().map(|t| t.updates).unwrap_or(0);
+    let divergence = summary.map(|t| t.warnings).unwrap_or_default();
     let steps = artifacts::read_step_log(&dir).unwrap_or_else(|e| {
         warnings.push(format!("{e:#}"));
         Vec::new()
     });
-    Some(TrainInfo { seconds, updates, steps })
+    Some(TrainInfo { seconds, updates, steps, warnings: divergence })
 }
 
 fn read<T: DeserializeOwned>(path: &Path, warnings: &mut Vec<String>) -> Option<T> {

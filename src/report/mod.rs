@@ -73,6 +73,11 @@ pub fn publish(grid: &Grid, plan: &crate::plan::Plan, store: &crate::store::Stor
     let collected = collect(grid, plan, store);
     let files = render_all(&collected)?;
     let dir = results_dir(grid);
+    // Temp files of writers killed mid-write (`.NAME.PID.tmp`) are left by nobody alive.
+    if dir.exists() {
+        crate::atomic_file::remove_dead_temp_files(&dir)
+            .map_err(|source| ReportError::Io { path: dir.clone(), source })?;
+    }
     write_files(&dir, &files)?;
     Ok(Published { dir, files: files.len(), collected })
 }
@@ -134,6 +139,21 @@ pub fn render_all(c: &Collected) -> Result<Vec<ReportFile>, ReportError> {
         files.push(ReportFile::text(format!("figures/{}.svg", fig.name), r.svg));
         files.push(ReportFile { path: PathBuf::from(format!("figures/{}.png", fig.name)), bytes: r.png });
         page.push_str(&format!("![{0}](figures/{0}.png)\n\n", fig.name));
+    }
+    let diverged: Vec<String> = c
+        .runs
+        .iter()
+        .filter_map(|r| r.train.as_ref().map(|t| (r, t)))
+        .flat_map(|(r, t)| {
+            t.warnings.iter().map(move |w| format!("- {}/{} (seed {}): {w}", r.dataset, r.objective, r.seed))
+        })
+        .collect();
+    if !diverged.is_empty() {
+        page.push_str(
+            "## Training warnings\n\nThese runs look diverged; their rows in Table 2 are not to be trusted.\n\n",
+        );
+        page.push_str(&diverged.join("\n"));
+        page.push_str("\n\n");
     }
     if !c.warnings.is_empty() {
         page.push_str("## Artifacts that could not be read\n\n");

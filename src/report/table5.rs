@@ -85,7 +85,7 @@ mod tests {
     #[test]
     fn only_unpaired_objectives_with_their_training_time() {
         let mut kto = run("clair", "kto", 0, &[42.0, 41.0, 40.0]);
-        kto.train = Some(TrainInfo { seconds: 3723.0, updates: 10, steps: vec![] });
+        kto.train = Some(TrainInfo { seconds: 3723.0, updates: 10, steps: vec![], warnings: vec![] });
         let c = collected(vec![0], vec![run("clair", "dpo", 0, &[45.0]), kto]);
         let imp = improvement(&c);
         assert!(applies(&imp));

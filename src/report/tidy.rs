@@ -156,7 +156,7 @@ mod tests {
             grad_norm: 2.0,
             tokens_per_s: 800.0,
         };
-        r.train = Some(TrainInfo { seconds: 1.0, updates: 1, steps: vec![step] });
+        r.train = Some(TrainInfo { seconds: 1.0, updates: 1, steps: vec![step], warnings: vec![] });
         let text = steps_csv(&collected(vec![0], vec![r])).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "dataset,objective,seed,epoch,step,metric,value");

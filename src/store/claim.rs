@@ -21,7 +21,7 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 
 use super::StoreError;
-use super::lock::pid_alive;
+use crate::atomic_file::pid_alive;
 
 /// Who holds a claim.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

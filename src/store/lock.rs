@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::StoreError;
+use crate::atomic_file::pid_alive;
 
 /// Held while it lives; removes the lock file on drop.
 #[derive(Debug)]
@@ -43,9 +44,4 @@ impl Drop for StoreLock {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
     }
-}
-
-pub(super) fn pid_alive(pid: u32) -> bool {
-    // Linux: a live process has /proc/<pid>. Elsewhere assume alive (refuse rather than corrupt).
-    if cfg!(target_os = "linux") { Path::new(&format!("/proc/{pid}")).exists() } else { true }
 }

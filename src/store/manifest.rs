@@ -38,3 +38,16 @@ pub struct Manifest {
     #[serde(default)]
     pub summary: Value,
 }
+
+/// What `task.json` holds: the [`Manifest`] and, since issue 18, the size and sha256 of every
+/// other file of the artifact folder, recorded by [`super::Store::commit`]. A wrapper rather
+/// than a `Manifest` field so that code building a `Manifest` stays as it is; readers of
+/// `Manifest` ignore the extra key, and manifests written before it read with `files: None`
+/// (nothing to check them against).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Recorded {
+    #[serde(flatten)]
+    pub manifest: Manifest,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<super::digest::FileDigests>,
+}

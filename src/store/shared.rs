@@ -4,8 +4,8 @@
 //! backend for a job that died before it could write its own.
 
 use super::claim::hostname;
-use super::lock::pid_alive;
 use super::{Manifest, Store, StoreError, atomic};
+use crate::atomic_file::pid_alive;
 
 /// The suffix of this process's temp folders: `<host>.<pid>` (`.tmp/<key>.<host>.<pid>`).
 pub fn writer_tag() -> String {
@@ -36,8 +36,7 @@ impl Store {
     /// Records a task's failure for `status` when the task could not record it itself (its
     /// job was cancelled, ran out of time, or lost its node).
     pub fn record_failure(&self, manifest: &Manifest) -> Result<(), StoreError> {
-        let p = self.root().join(".failed").join(format!("{}.json", manifest.key));
-        atomic::write_json(&p, manifest).map_err(|e| StoreError::io(&p, e))
+        super::failure::record(&self.failed_dir(), &manifest.key, manifest, &self.unrecorded, &atomic::write)
     }
 
     /// Whether a failure record was written after `since` (seconds since the Unix epoch).

@@ -51,6 +51,22 @@ pub fn run(input: &DatasetInput, ctx: &TaskContext) -> anyhow::Result<Value> {
             dataset
         }
     };
+    if dataset.train.len() < split.min_pairs {
+        let m = &dataset.manifest;
+        let api = api.as_ref().map(|(stats, _)| format!("; agents: {stats}")).unwrap_or_default();
+        bail!(
+            "the dataset kept {} training pairs, fewer than its minimum of {} (`min_pairs`): of {} items, \
+             {} dropped for their format, {} empty, {} identical, {} for their length ratio, {} held out{api}",
+            dataset.train.len(),
+            split.min_pairs,
+            m.filters.considered,
+            m.filters.format,
+            m.filters.empty,
+            m.filters.identical,
+            m.filters.length_ratio,
+            m.heldout
+        );
+    }
     write_dir(&ctx.out, &dataset)?;
     let mut summary = serde_json::to_value(&dataset.manifest)?;
     if let Some((stats, lines)) = api {

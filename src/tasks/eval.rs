@@ -25,24 +25,26 @@ pub fn run(input: &EvalInput, ctx: &TaskContext) -> anyhow::Result<Value> {
         bundle::load(&input.model, &epoch_dir(&run, epoch), &bundle::device(ctx)?)?
     };
     let progress = |m: String| ctx.progress.set(format!("epoch {epoch}: {m}"));
-    let score = evaluate(input, &model, ctx, &progress)?;
+    let scores =
+        input.evaluators.iter().map(|e| evaluate(e, input, &model, ctx, &progress)).collect::<anyhow::Result<_>>()?;
     let heldout = match &input.heldout {
         Some(h) => Some(heldout(h, ctx, &model)?),
         None => None,
     };
-    let result = EvalResult { epoch, scores: vec![score], heldout };
+    let result = EvalResult { epoch, scores, heldout };
     result.write(&ctx.out)?;
     Ok(serde_json::to_value(&result)?)
 }
 
-/// The evaluator's score of the loaded checkpoint.
+/// One evaluator's score of the loaded checkpoint.
 fn evaluate(
+    evaluator: &Evaluator,
     input: &EvalInput,
     model: &Bundle,
     ctx: &TaskContext,
     progress: &dyn Fn(String),
 ) -> anyhow::Result<ScoreRecord> {
-    match &input.evaluator {
+    match evaluator {
         Evaluator::World { count, max_new_tokens } => {
             let (tokenizer, format) = (model.tokenizer.as_ref(), model.format.as_ref());
             Ok(world::evaluate(&model.model, tokenizer, format, *count, *max_new_tokens, input.seed, progress)?)

@@ -2,6 +2,8 @@
 //! the checkpoints of the epochs that are neither the best (by the headline score, earliest on
 //! ties) nor the last. The evaluations stay; `apogrid export` names a pruned epoch as such.
 //! A step of its own in the plan, after the run's evaluations: writing reports never deletes.
+//! The run's `task.json` records the removal (`Store::remove_from_artifact`), so the pruned
+//! artifact still verifies.
 
 use std::path::Path;
 
@@ -17,7 +19,7 @@ pub fn run(_input: &PruneInput, ctx: &TaskContext) -> anyhow::Result<Value> {
     let mut scores = Vec::new();
     for (parent, dir) in ctx.parents() {
         match parent.kind() {
-            TaskKind::Train => run = Some(dir),
+            TaskKind::Train => run = Some((parent.key.clone(), dir)),
             TaskKind::Eval => {
                 let eval = EvalResult::read(&dir)?;
                 let score = eval.scores.first().map(|s| s.score).unwrap_or(f64::NEG_INFINITY);
@@ -26,15 +28,24 @@ pub fn run(_input: &PruneInput, ctx: &TaskContext) -> anyhow::Result<Value> {
             _ => {}
         }
     }
-    let run = run.ok_or_else(|| anyhow::anyhow!("prune has no training run parent"))?;
-    let pruned = prune_run(&run, &scores)?;
-    pruned.write(&run)?;
+    let (key, dir) = run.ok_or_else(|| anyhow::anyhow!("prune has no training run parent"))?;
+    let (best, last) = best_and_last(&scores);
+    let mut removed = Vec::new();
+    for &(epoch, _) in &scores {
+        let sub = epoch_dir(Path::new(""), epoch);
+        if epoch != best && epoch != last && dir.join(&sub).exists() {
+            ctx.store.remove_from_artifact(&key, &sub.to_string_lossy())?;
+            removed.push(epoch);
+        }
+    }
+    removed.sort_unstable();
+    let pruned = Pruned { kept: vec![best, last], removed };
     pruned.write(&ctx.out)?;
     Ok(json!({ "kept": pruned.kept, "removed": pruned.removed }))
 }
 
-/// Keeps the best and the last of `(epoch, score)`; deletes the other epochs' checkpoints.
-fn prune_run(run: &Path, scores: &[(usize, f64)]) -> anyhow::Result<Pruned> {
+/// The best epoch of `(epoch, score)` (earliest on ties) and the last.
+fn best_and_last(scores: &[(usize, f64)]) -> (usize, usize) {
     let last = scores.iter().map(|s| s.0).max().unwrap_or(0);
     let best = scores
         .iter()
@@ -44,16 +55,7 @@ fn prune_run(run: &Path, scores: &[(usize, f64)]) -> anyhow::Result<Pruned> {
         })
         .map(|b| b.0)
         .unwrap_or(last);
-    let mut removed = Vec::new();
-    for &(epoch, _) in scores {
-        let dir = epoch_dir(run, epoch);
-        if epoch != best && epoch != last && dir.exists() {
-            std::fs::remove_dir_all(&dir)?;
-            removed.push(epoch);
-        }
-    }
-    removed.sort_unstable();
-    Ok(Pruned { kept: vec![best, last], removed })
+    (best, last)
 }
 
 #[cfg(test)]
@@ -62,13 +64,9 @@ mod tests {
 
     #[test]
     fn keeps_the_best_and_the_last_epoch() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        for e in 1..=4 {
-            std::fs::create_dir_all(epoch_dir(dir.path(), e)).expect("mkdir");
-        }
-        let pruned = prune_run(dir.path(), &[(1, 10.0), (2, 30.0), (3, 30.0), (4, 5.0)]).expect("prune");
-        assert_eq!(pruned.removed, vec![1, 3]);
-        let left: Vec<bool> = (1..=4).map(|e| epoch_dir(dir.path(), e).exists()).collect();
-        assert_eq!(left, vec![false, true, false, true], "best = epoch 2 (earliest of the tie), last = 4");
+        let scores = [(1, 10.0), (2, 30.0), (3, 30.0), (4, 5.0)];
+        assert_eq!(best_and_last(&scores), (2, 4), "best = epoch 2 (earliest of the tie), last = 4");
+        let scores = [(2, 1.0), (1, 9.0)];
+        assert_eq!(best_and_last(&scores), (1, 2), "plan order does not matter");
     }
 }

@@ -58,8 +58,9 @@ pub fn run(input: &TrainInput, ctx: &TaskContext) -> anyhow::Result<Value> {
         link_tree(&from, &to).with_context(|| format!("linking {} into the artifact", from.display()))?;
     }
     summary.write(&ctx.out)?;
+    let notes: Vec<String> = summary.warnings.iter().map(|w| format!("warning: {w}")).collect();
     Ok(json!({ "pairs": pairs.len(), "updates": summary.updates, "seconds": summary.seconds,
-               "resumed_from_epoch": summary.resumed_from_epoch }))
+               "resumed_from_epoch": summary.resumed_from_epoch, "warnings": summary.warnings, "notes": notes }))
 }
 
 /// Hard-links a file, or a folder's files recursively, from `from` to `to`.

@@ -2,6 +2,7 @@
 //! become the objective's input. Knows nothing of grids or the store: it trains a model on
 //! pairs and keeps its resumable state in a folder it is given.
 
+pub mod divergence;
 pub mod grad_norm;
 pub mod optimizer;
 pub mod pairs;

@@ -76,6 +76,11 @@ pub struct TrainSummary {
     pub seconds: f64,
     /// Epochs that were already done when this call started (resumed from).
     pub resumed_from_epoch: usize,
+    /// Signs that the run diverged, one sentence each (rule: [`super::divergence`]); empty
+    /// for a healthy run. The run still finishes: whether its checkpoints are usable is for
+    /// whoever reads the summary to say, but it must be able to see this.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -188,9 +193,21 @@ pub fn train(
         let meta = serde_json::to_value(ResumeMeta { epoch, updates, seconds })?;
         checkpoint::save(&resume_dir, &policy, Some(&optimizer), &meta)?;
     }
+    let warnings = divergence_warnings(state, progress);
     // The resume state stays until the caller has stored the result (the store drops the whole
     // state folder then), so a kill after the last epoch finds a finished run, not a new one.
-    Ok(TrainSummary { epochs: spec.epochs, updates, seconds, resumed_from_epoch })
+    Ok(TrainSummary { epochs: spec.epochs, updates, seconds, resumed_from_epoch, warnings })
+}
+
+/// The divergence warnings of the run, also sent to `progress`. Judged from the whole log, not
+/// this call's updates, so a resumed run is compared with its own first epoch.
+fn divergence_warnings(state: &Path, progress: &dyn Fn(String)) -> Vec<String> {
+    let logged = std::fs::read_to_string(log_path(state)).unwrap_or_default();
+    let warnings = super::divergence::warnings(&super::divergence::read_log(&logged));
+    for w in &warnings {
+        progress(format!("warning: {w}"));
+    }
+    warnings
 }
 
 /// The share of the update's loss one micro-batch carries, so that accumulated gradients equal

@@ -161,3 +161,31 @@ fn a_non_finite_loss_stops_the_run_naming_the_step() {
     let err = train(&base, &data, &spec(Objective::Dpo { beta: 0.1 }, 1), dir.path(), &|_| {}).expect_err("NaN");
     assert!(err.to_string().contains("non-finite loss") && err.to_string().contains("step 1"), "{err}");
 }
+
+#[test]
+fn absurd_learning_rates_are_warned_about_in_the_summary() {
+    let base = small_model();
+    let data = pairs(&base, 16);
+    let run = |lr: f64| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = TrainSpec { learning_rate: lr, ..spec(Objective::Dpo { beta: 0.1 }, 3) };
+        let seen = std::cell::RefCell::new(Vec::new());
+        let summary = train(&base, &data, &s, dir.path(), &|line| {
+            if line.starts_with("warning: ") {
+                seen.borrow_mut().push(line);
+            }
+        })
+        .expect("train");
+        assert_eq!(seen.into_inner().len(), summary.warnings.len(), "each warning is also logged");
+        summary.warnings
+    };
+    assert!(run(3e-3).is_empty(), "the ordinary rate of these tests");
+    // 1: the loss climbs from 0.69 to hundreds and the likelihoods from -22 to -20,000.
+    let w = run(1.0);
+    assert!(w.iter().any(|w| w.contains("training loss diverged")), "{w:?}");
+    assert!(w.iter().any(|w| w.contains("likelihood collapsed")), "{w:?}");
+    // 1e4 (issue 18's): the model degenerates to a uniform distribution at once; the loss sits
+    // at ln 2 and the gradient at 0.
+    let w = run(1e4);
+    assert!(w.len() == 1 && w[0].contains("training collapsed"), "{w:?}");
+}
