@@ -53,6 +53,8 @@ struct Tracked {
 
 /// How long a job may have ended before its task's artifacts must be visible.
 const COMMIT_GRACE: Duration = Duration::from_secs(20);
+/// How far apart the clocks of the machines that submit may be.
+const CLOCK_SLACK_MS: u64 = 5_000;
 /// Consecutive failed polls of the queue before the run gives up on its jobs (they keep
 /// running; a rerun adopts them).
 const MAX_POLL_FAILURES: u32 = 30;
@@ -114,30 +116,33 @@ impl SlurmExecutor {
 
     fn submit_ready(&self, sched: &mut Scheduler, tracked: &mut BTreeMap<usize, Tracked>) -> Result<(), StoreError> {
         let (plan, store) = (sched.plan, sched.store);
-        let mut queue_now: Option<HashMap<String, JobInfo>> = None;
+        let mut queue_now = None;
         while let Some(i) = sched.next_ready() {
             let task = &plan.tasks[i];
-            if store.is_done(&task.key) {
+            let _guard = SubmitGuard::acquire(store, &task.key)?;
+            // A job submitted (by another run) after the last look at the queue needs a new look.
+            // When the queue cannot be read, a recorded job is adopted rather than doubled.
+            let alive = |r: &SubmitRecord, q: &mut Option<(u64, Option<HashMap<String, JobInfo>>)>| {
+                if q.as_ref().is_none_or(|(at, _)| r.submitted_ms + CLOCK_SLACK_MS >= *at) {
+                    *q = Some((record::now_ms(), queue::poll().ok()));
+                }
+                let jobs = q.as_ref().and_then(|(_, jobs)| jobs.as_ref());
+                jobs.is_none_or(|jobs| jobs.get(&r.job_id).is_some_and(|j| !j.is_terminal()))
+            };
+            // The job's state first, then the store: a job that ended did so after its commit.
+            let live = record::read(store, &task.key).filter(|r| alive(r, &mut queue_now));
+            if live.is_none() && store.is_done(&task.key) {
                 // Finished meanwhile by another run's job.
                 let summary = store.manifest(&task.key).map(|m| m.summary).unwrap_or(Value::Null);
                 sched.finished(i, Ok(summary), 0.0);
                 continue;
             }
-            let _guard = SubmitGuard::acquire(store, &task.key)?;
-            // A job missing from an earlier look may have been submitted since (by another run).
-            // When the queue cannot be read, a recorded job is adopted rather than doubled.
-            let alive = |r: &SubmitRecord, q: &mut Option<HashMap<String, JobInfo>>| {
-                if q.as_ref().is_none_or(|q| !q.contains_key(&r.job_id)) {
-                    *q = queue::poll().ok();
-                }
-                q.as_ref().is_none_or(|q| q.get(&r.job_id).is_some_and(|j| !j.is_terminal()))
-            };
-            let record = match record::read(store, &task.key) {
-                Some(r) if !store.is_done(&task.key) && alive(&r, &mut queue_now) => {
+            let record = match live {
+                Some(r) => {
                     sched.progress.log(&format!("adopt   {} (job {} already queued)", task.id, r.job_id));
                     r
                 }
-                _ => match self.submit(plan, store, i) {
+                None => match self.submit(plan, store, i) {
                     Ok(r) => {
                         sched.progress.log(&format!("submit  {} -> job {}", task.id, r.job_id));
                         r
