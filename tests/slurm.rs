@@ -321,11 +321,17 @@ fn a_requeued_training_job_takes_its_claim_back_and_resumes() {
     )
     .expect("json");
     let job = record["job_id"].as_str().expect("job id").to_string();
-    // What preemption does: the job is killed and queued again under the same id (Slurm holds
-    // a requeued job back for two minutes; let it start now).
+    // What preemption does: the job is killed and queued again under the same id. Slurm holds
+    // a requeued job back for two minutes; it may start once its first run has been cleaned
+    // up (started before that, Slurm kills it: "Job credential revoked").
     let requeue = Command::new("scontrol").args(["requeue", &job]).output().expect("scontrol requeue");
     assert!(requeue.status.success(), "{}", String::from_utf8_lossy(&requeue.stderr));
-    std::thread::sleep(Duration::from_millis(500));
+    wait_for("the first run's clean-up", Duration::from_secs(60), || {
+        let state = slurm_output("squeue", &["-h", "-j", &job, "-o", "%T"]).unwrap_or_default();
+        let node = slurm_output("sinfo", &["-h", "-o", "%t"]).unwrap_or_default();
+        state.trim() == "PENDING" && !node.contains("comp")
+    });
+    std::thread::sleep(Duration::from_secs(1));
     let _ = Command::new("scontrol").args(["update", &format!("JobId={job}"), "StartTime=now"]).output();
     let out = first.wait_with_output().expect("run");
     let log = stderr(&out);
@@ -355,10 +361,13 @@ fn ctrl_c_in_run_cancels_the_grids_jobs_and_keeps_what_finished() {
     let log = stderr(&out);
     assert!(!out.status.success(), "{log}");
     assert!(log.contains("interrupted: cancelling 1 job(s)"), "{log}");
-    let status = apogrid(&["status"], &g).output().expect("status");
-    let text = String::from_utf8_lossy(&status.stdout).to_string();
-    // The six tasks before training stay done; a cancellation is not a task's failure.
+    // The six tasks before training stay done; a cancellation is not a task's failure. The
+    // job is CANCELLED once Slurm has cleaned it up (COMPLETING until then).
+    let mut text = String::new();
+    wait_for("the cancelled job's end", Duration::from_secs(30), || {
+        let status = apogrid(&["status"], &g).output().expect("status");
+        text = String::from_utf8_lossy(&status.stdout).to_string();
+        text.lines().any(|l| l.contains(" train/clair/dpo ") && l.contains("CANCELLED"))
+    });
     assert!(text.contains("6 done") && text.contains("0 failed"), "{text}");
-    let train = text.lines().find(|l| l.ends_with(")") && l.contains(" train/clair/dpo ")).unwrap_or_default();
-    assert!(train.contains("CANCELLED"), "{text}");
 }

@@ -53,6 +53,9 @@ struct Tracked {
 
 /// How long a job may have ended before its task's artifacts must be visible.
 const COMMIT_GRACE: Duration = Duration::from_secs(20);
+/// How long a job must stay ended before it counts as failed (a requeue passes through an
+/// ended state; measured well under a second on the test cluster).
+const END_CONFIRM: Duration = Duration::from_secs(5);
 /// How far apart the clocks of the machines that submit may be.
 const CLOCK_SLACK_MS: u64 = 5_000;
 /// Consecutive failed polls of the queue before the run gives up on its jobs (they keep
@@ -250,10 +253,18 @@ fn check(plan: &Plan, store: &Store, i: usize, t: &mut Tracked, job: Option<&Job
     let log = t.record.log.display();
     let id = &t.record.job_id;
     match job {
-        Some(j) if !j.is_terminal() => Check::Waiting(j.state.to_lowercase()),
+        Some(j) if !j.is_terminal() => {
+            t.ended_at = None;
+            Check::Waiting(j.state.to_lowercase())
+        }
         // Completed: the rename into the store may not be visible here yet (NFS caches).
         Some(j) if j.state == "COMPLETED" && t.ended_at.get_or_insert_with(Instant::now).elapsed() < COMMIT_GRACE => {
             Check::Waiting("completed, waiting for its artifacts".into())
+        }
+        // A job being requeued (preemption, `scontrol requeue`) shows its kill as FAILED for a
+        // moment before it is pending again.
+        Some(j) if j.state != "COMPLETED" && t.ended_at.get_or_insert_with(Instant::now).elapsed() < END_CONFIRM => {
+            Check::Waiting(format!("{}, checking it is not requeued", j.state.to_lowercase()))
         }
         Some(j) => Check::Failed(format!("Slurm job {id} {} (reason {}); log {log}", j.state, j.reason)),
         None if t.ended_at.get_or_insert_with(Instant::now).elapsed() < COMMIT_GRACE => {
