@@ -29,6 +29,26 @@ pub fn file_key(path: &Path) -> String {
     }
 }
 
+/// A data file's or folder's digest for a task key: a file's [`file_key`]; for a folder, the
+/// sha256 of every file's relative path and digest, in path order.
+pub fn path_key(path: &Path) -> String {
+    if !path.is_dir() {
+        return file_key(path);
+    }
+    let mut files = Vec::new();
+    let mut stack = vec![path.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let p = entry.path();
+            if p.is_dir() { stack.push(p) } else { files.push(p) }
+        }
+    }
+    files.sort();
+    let listing: String =
+        files.iter().map(|f| format!("{}\t{}\n", f.strip_prefix(path).unwrap_or(f).display(), file_key(f))).collect();
+    sha256_bytes(listing.as_bytes())
+}
+
 /// Hex sha256 of bytes.
 pub fn sha256_bytes(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))

@@ -29,6 +29,8 @@ enum Command {
     Generate(cli::generate::Args),
     /// Log-probability of a response after a prompt, token by token.
     Logprob(cli::logprob::Args),
+    /// Score a model on a benchmark (mmlu, hhh, world) outside a grid.
+    Eval(cli::eval::Args),
     /// Export a run's checkpoint as a Hugging Face model folder.
     Export(cli::export::Args),
     /// Regenerate a grid's reports (tables, CSVs, figures) from its store; print Tables 1 and 2.
@@ -51,6 +53,7 @@ fn main() {
         Command::Contrast(args) => cli::contrast::run(args),
         Command::Generate(args) => cli::generate::run(args),
         Command::Logprob(args) => cli::logprob::run(args),
+        Command::Eval(args) => cli::eval::run(args),
         Command::Export(args) => cli::export::run(args),
         Command::Table(args) => cli::table::run(args),
         Command::Task(args) => cli::task::run(args),

@@ -423,7 +423,7 @@ fn a_local_model_revises_through_a_user_template() {
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(err.contains(&format!("of {n} items, {n} dropped for their format")), "{err}");
-    assert!(err.contains(&format!("\"reply breaks the format: no corrected-solution marker")), "{err}");
+    assert!(err.contains("\"reply breaks the format: no corrected-solution marker"), "{err}");
     assert!(!finished(&dir.path().join("store")).contains_key("dataset/clair"));
     // The template's content is part of the dataset's key; a broken template is an error that
     // names the file and the missing placeholder.

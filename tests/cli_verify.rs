@@ -7,52 +7,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const BIN: &str = env!("CARGO_BIN_EXE_apogrid");
+mod common;
+
+use common::*;
 
 fn grid(dir: &Path) -> PathBuf {
-    let text = format!(
-        r#"
-[grid]
-name = "verify"
-seed = 3
-store = "{store}"
-results = "{results}"
-[model]
-spec = "tiny"
-[model.pretrain]
-examples = 96
-epochs = 1
-learning_rate = 2e-3
-batch_size = 32
-[prompts]
-source = "world"
-count = 24
-[agents.sampling]
-max_new_tokens = 24
-[train]
-epochs = 1
-learning_rate = 1e-3
-batch_size = 8
-micro_batch_size = 4
-max_prompt_tokens = 64
-max_response_tokens = 32
-[eval]
-count = 14
-max_new_tokens = 24
-heldout_pairs = 4
-[[dataset]]
-name = "clair"
-builder = "clair"
-[[objective]]
-name = "dpo"
-kind = "dpo"
-"#,
-        store = dir.join("store").display(),
-        results = dir.join("results").display(),
-    );
-    let path = dir.join("grid.toml");
-    std::fs::write(&path, text).expect("write grid");
-    path
+    micro_grid(dir, "verify", 1, WORLD_EVAL, "")
 }
 
 fn apogrid(args: &[&str], grid: &Path) -> Output {

@@ -4,9 +4,10 @@
 //! rerun redoes only the evaluations.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-const BIN: &str = env!("CARGO_BIN_EXE_apogrid");
+mod common;
+
+use common::*;
 
 /// The evaluator: checks the export, then scores epoch E as 40 + E (base model 40), with two
 /// categories. It fails while `FAIL` exists beside it.
@@ -20,57 +21,11 @@ echo "{\"score\": $((40 + epoch)), \"categories\": {\"math\": $((50 + epoch)), \
 fn grid(dir: &Path) -> PathBuf {
     let script = dir.join("eval.sh");
     std::fs::write(&script, SCRIPT).expect("script");
-    let text = format!(
-        r#"
-[grid]
-name = "cmd"
-seed = 3
-store = "{store}"
-results = "{results}"
-[model]
-spec = "tiny"
-[model.pretrain]
-examples = 96
-epochs = 1
-learning_rate = 2e-3
-batch_size = 32
-[prompts]
-count = 24
-[agents.sampling]
-max_new_tokens = 24
-[train]
-epochs = 2
-learning_rate = 1e-3
-batch_size = 8
-micro_batch_size = 4
-max_prompt_tokens = 64
-max_response_tokens = 32
-[eval]
-benchmark = "command"
-command = ["sh", "{script}", "{{model_dir}}", "{{output}}", "{{epoch}}", "{{cell}}"]
-heldout_pairs = 4
-[[dataset]]
-name = "clair"
-builder = "clair"
-[[objective]]
-name = "dpo"
-kind = "dpo"
-"#,
-        store = dir.join("store").display(),
-        results = dir.join("results").display(),
-        script = script.display(),
+    let eval = format!(
+        "benchmark = \"command\"\ncommand = [\"sh\", \"{}\", \"{{model_dir}}\", \"{{output}}\", \"{{epoch}}\", \"{{cell}}\"]\nheldout_pairs = 4\n",
+        script.display()
     );
-    let path = dir.join("grid.toml");
-    std::fs::write(&path, text).expect("grid");
-    path
-}
-
-fn run(grid: &Path) -> Output {
-    Command::new(BIN).arg("run").arg(grid).arg("--quiet").output().expect("run apogrid")
-}
-
-fn ran(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).lines().find(|l| l.contains("tasks ran")).unwrap_or_default().to_string()
+    micro_grid(dir, "cmd", 2, &eval, "")
 }
 
 #[test]
@@ -78,17 +33,17 @@ fn command_scores_reach_the_tables_and_a_failure_reruns_only_evaluations() {
     let dir = tempfile::tempdir().expect("tempdir");
     let g = grid(dir.path());
     std::fs::write(dir.path().join("FAIL"), "").expect("marker");
-    let failed = run(&g);
+    let failed = run(&g, &[]);
     assert!(!failed.status.success());
     let err = String::from_utf8_lossy(&failed.stderr);
     assert!(err.contains("evaluating clair/dpo at epoch 1") && err.contains("exited with exit status: 7"), "{err}");
     assert!(err.contains("evaluator broke on clair/dpo"), "the command's stderr is quoted: {err}");
 
     std::fs::remove_file(dir.path().join("FAIL")).expect("marker");
-    let fixed = run(&g);
+    let fixed = run(&g, &[]);
     assert!(fixed.status.success(), "{}", String::from_utf8_lossy(&fixed.stderr));
     // The three evaluations (base, epochs 1 and 2) and nothing else: training was kept.
-    assert!(ran(&fixed).starts_with("3 tasks ran"), "{}", ran(&fixed));
+    assert!(summary(&fixed).starts_with("3 tasks ran"), "{}", summary(&fixed));
 
     let results = dir.path().join("results/cmd");
     let table2 = std::fs::read_to_string(results.join("table2.csv")).expect("table2");
@@ -118,4 +73,41 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// Several benchmarks in one grid: the built-in MMLU and HHH (on the committed fixture
+/// subsets) and a command. The first is the headline of Table 2; each other one gets its own.
+#[test]
+fn several_benchmarks_give_a_table_2_each() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let g = grid(dir.path());
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/eval");
+    let text = std::fs::read_to_string(&g).expect("grid").replace(
+        "benchmark = \"command\"",
+        &format!(
+            "benchmarks = [\"mmlu\", \"hhh\", \"command\"]\nmmlu.path = \"{}\"\nmmlu.count = 4\nhhh.path = \"{}\"",
+            fixtures.join("mmlu.jsonl").display(),
+            fixtures.join("hhh").display()
+        ),
+    );
+    std::fs::write(&g, text).expect("grid");
+    let out = run(&g, &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let results = dir.path().join("results/cmd");
+    let report = std::fs::read_to_string(results.join("report.md")).expect("report");
+    assert!(
+        report.contains("Benchmarks: mmlu, hhh, command") && report.contains("headline benchmark, `mmlu`"),
+        "{report}"
+    );
+    for name in ["table2.csv", "table2_hhh.csv", "table2_command.csv"] {
+        let t = std::fs::read_to_string(results.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(t.lines().any(|l| l.starts_with("clair,dpo,")), "{name}: {t}");
+    }
+    // The command's scores are its own table's: +2 at epoch 2 over the base model's 40.
+    let command = std::fs::read_to_string(results.join("table2_command.csv")).expect("table");
+    assert!(command.lines().any(|l| l.starts_with("clair,dpo,2,1.5,")), "{command}");
+    // MMLU's categories (topics) reach Table 4.
+    let table4 = std::fs::read_to_string(results.join("table4.csv")).expect("table4");
+    let header = table4.lines().next().unwrap_or_default();
+    assert!(header.contains("elementary mathematics") && !header.contains(",chat"), "{table4}");
 }

@@ -4,64 +4,15 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_apogrid");
+mod common;
+
+use common::*;
 
 fn grid(dir: &Path, extra: &str) -> PathBuf {
-    let text = format!(
-        r#"
-[grid]
-name = "pipe"
-seed = 3
-store = "{store}"
-results = "{results}"
-[model]
-spec = "tiny"
-[model.pretrain]
-examples = 96
-epochs = 1
-learning_rate = 2e-3
-batch_size = 32
-[prompts]
-source = "world"
-count = 24
-[agents.sampling]
-max_new_tokens = 24
-[train]
-epochs = 2
-learning_rate = 1e-3
-batch_size = 8
-micro_batch_size = 4
-max_prompt_tokens = 64
-max_response_tokens = 32
-[eval]
-count = 14
-max_new_tokens = 24
-heldout_pairs = 4
-[[dataset]]
-name = "clair"
-builder = "clair"
-[[objective]]
-name = "dpo"
-kind = "dpo"
-{extra}
-"#,
-        store = dir.join("store").display(),
-        results = dir.join("results").display(),
-    );
-    let path = dir.join("grid.toml");
-    std::fs::write(&path, text).expect("write grid");
-    path
-}
-
-fn run(grid: &Path, extra: &[&str]) -> Output {
-    Command::new(BIN).arg("run").arg(grid).arg("--quiet").args(extra).output().expect("run apogrid")
-}
-
-fn summary(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).lines().find(|l| l.contains("tasks ran")).unwrap_or_default().to_string()
+    micro_grid(dir, "pipe", 2, WORLD_EVAL, extra)
 }
 
 /// `id -> eval.json` for every finished evaluation in a store.

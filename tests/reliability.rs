@@ -4,64 +4,15 @@
 //! fails its own task, and Ctrl-C releases the lock, cleans up and says how to resume.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_apogrid");
+mod common;
+
+use common::*;
 
 fn grid(dir: &Path, extra: &str) -> PathBuf {
-    let text = format!(
-        r#"
-[grid]
-name = "rel"
-seed = 3
-store = "{store}"
-results = "{results}"
-[model]
-spec = "tiny"
-[model.pretrain]
-examples = 96
-epochs = 1
-learning_rate = 2e-3
-batch_size = 32
-[prompts]
-count = 24
-[agents.sampling]
-max_new_tokens = 24
-[train]
-epochs = 2
-learning_rate = 1e-3
-batch_size = 8
-micro_batch_size = 4
-max_prompt_tokens = 64
-max_response_tokens = 32
-[eval]
-count = 14
-max_new_tokens = 24
-heldout_pairs = 4
-[[dataset]]
-name = "clair"
-builder = "clair"
-[[objective]]
-name = "dpo"
-kind = "dpo"
-{extra}
-"#,
-        store = dir.join("store").display(),
-        results = dir.join("results").display(),
-    );
-    let path = dir.join("grid.toml");
-    std::fs::write(&path, text).expect("write grid");
-    path
-}
-
-/// `apogrid run GRID --quiet EXTRA...`
-fn run(grid: &Path, extra: &[&str]) -> Output {
-    Command::new(BIN).arg("run").arg(grid).arg("--quiet").args(extra).output().expect("run apogrid")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).to_string()
+    micro_grid(dir, "rel", 2, WORLD_EVAL, extra)
 }
 
 /// The artifact folder of the task `id`, from `apogrid plan --json`.

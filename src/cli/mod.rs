@@ -3,6 +3,7 @@
 pub mod cancel;
 pub mod common;
 pub mod contrast;
+pub mod eval;
 pub mod export;
 pub mod generate;
 pub mod interrupt;

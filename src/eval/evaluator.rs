@@ -17,6 +17,26 @@ pub enum Evaluator {
     World { count: usize, max_new_tokens: usize },
     /// A user's command run on the checkpoint exported as a Hugging Face folder.
     Command(CommandEvaluator),
+    /// MMLU, 0-shot, by log-likelihood as lm-evaluation-harness scores it ([`super::mmlu`]);
+    /// `count` draws a seeded subset (all questions when `None`).
+    Mmlu { data: DataFile, count: Option<usize> },
+    /// Anthropic's HHH alignment pairs by log-likelihood under the chat template ([`super::hhh`]).
+    Hhh { data: DataFile },
+}
+
+/// A benchmark's data: where it is (not an input) and its content digest (the input).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DataFile {
+    #[serde(skip)]
+    pub path: std::path::PathBuf,
+    pub sha256: String,
+}
+
+impl DataFile {
+    pub fn new(path: std::path::PathBuf) -> DataFile {
+        let sha256 = crate::digest::path_key(&path);
+        DataFile { path, sha256 }
+    }
 }
 
 impl Evaluator {
@@ -25,6 +45,8 @@ impl Evaluator {
         match self {
             Evaluator::World { .. } => "world",
             Evaluator::Command(_) => "command",
+            Evaluator::Mmlu { .. } => "mmlu",
+            Evaluator::Hhh { .. } => "hhh",
         }
     }
 }

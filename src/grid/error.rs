@@ -63,26 +63,43 @@ impl Locator<'_> {
         GridError { file: self.file.to_path_buf(), line, column, key: Some(key), message: message.into() }
     }
 
-    /// The byte offset of `table.key`'s line (or of `[table]`), if the text has it.
+    /// The byte offset of a dotted key's line: `a.b.c` is looked for as `c` in `[a.b]`, then
+    /// as `b.c` in `[a]`, then as `a.b.c` at the top; failing that, the first table header
+    /// found on the way.
     fn find_key(&self, dotted: &str) -> Option<usize> {
         let plain = dotted.split('[').next().unwrap_or(dotted);
-        let (table, key) = plain.rsplit_once('.').unwrap_or(("", plain));
+        let parts: Vec<&str> = plain.split('.').collect();
+        let mut header = None;
+        for split in (0..parts.len()).rev() {
+            let (table, key) = (parts[..split].join("."), parts[split..].join("."));
+            let (line, table_header) = self.find_in_table(&table, &key);
+            if line.is_some() {
+                return line;
+            }
+            header = header.or(table_header);
+        }
+        header
+    }
+
+    /// `key = ...` inside `[table]` (the top level for an empty table), and the table's header.
+    fn find_in_table(&self, table: &str, key: &str) -> (Option<usize>, Option<usize>) {
         let mut offset = 0;
         let mut in_table = table.is_empty();
         let mut header = None;
         for line in self.source.split_inclusive('\n') {
             let text = line.trim();
+            let start = offset + line.len() - line.trim_start().len();
             if let Some(name) = text.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
                 in_table = name.trim_matches(|c| c == '[' || c == ']').trim() == table;
                 if in_table && header.is_none() {
-                    header = Some(offset + line.len() - line.trim_start().len());
+                    header = Some(start);
                 }
             } else if in_table && text.strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with('=')) {
-                return Some(offset + line.len() - line.trim_start().len());
+                return (Some(start), header);
             }
             offset += line.len();
         }
-        header
+        (None, header)
     }
 
     pub fn whole_file(&self, message: impl Into<String>) -> GridError {

@@ -3,6 +3,7 @@
 
 pub mod agents;
 pub mod error;
+pub mod eval;
 pub mod executor;
 pub mod resolved;
 pub mod schema;

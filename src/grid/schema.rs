@@ -349,8 +349,14 @@ pub enum KeepCheckpoints {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EvalSection {
-    /// `world` (the embedded benchmark) or `command` (an external evaluator).
+    /// `world` (the embedded benchmark), `mmlu`, `hhh` or `command` (an external evaluator).
     pub benchmark: Option<Spanned<BenchmarkName>>,
+    /// Several benchmarks instead of one; the first is the headline of Tables 2 and 4.
+    pub benchmarks: Option<Spanned<Vec<BenchmarkName>>>,
+    #[serde(default)]
+    pub mmlu: MmluSection,
+    #[serde(default)]
+    pub hhh: HhhSection,
     /// Benchmark prompts (the embedded world's held-out set).
     #[serde(default = "d_bench_count")]
     pub count: usize,
@@ -373,6 +379,9 @@ impl Default for EvalSection {
     fn default() -> Self {
         Self {
             benchmark: None,
+            benchmarks: None,
+            mmlu: MmluSection::default(),
+            hhh: HhhSection::default(),
             count: d_bench_count(),
             max_new_tokens: d_max_new_tokens(),
             command: None,
@@ -396,6 +405,24 @@ pub enum BenchmarkName {
     #[default]
     World,
     Command,
+    Mmlu,
+    Hhh,
+}
+
+/// `[eval.mmlu]`: where the questions are (default: what scripts/get-eval-data.sh fetched) and
+/// how many to draw (a seeded uniform subset; default all).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MmluSection {
+    pub path: Option<String>,
+    pub count: Option<Spanned<usize>>,
+}
+
+/// `[eval.hhh]`: a task.json, a JSONL file or a folder of them (default: the fetched set).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HhhSection {
+    pub path: Option<String>,
 }
 
 /// One `[[dataset]]` row.

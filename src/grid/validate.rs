@@ -8,14 +8,12 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 
 use super::error::{GridError, Locator};
-use super::resolved::{Cell, Dataset, DatasetSource, Devices, Eval, Grid, GridModel, Objective};
+use super::resolved::{Cell, Dataset, DatasetSource, Devices, Grid, GridModel, Objective};
 use super::schema::{
-    AgentSpec, BenchmarkName, DatasetEntry, DatasetKind, EvalSection, GridFile, ModelSection, ObjectiveEntry,
-    PromptSource, TrainSection,
+    AgentSpec, DatasetEntry, DatasetKind, GridFile, ModelSection, ObjectiveEntry, PromptSource, TrainSection,
 };
 use crate::data::filters::FilterConfig;
 use crate::device::DeviceName;
-use crate::eval::{CommandEvaluator, Evaluator, evaluator::DEFAULT_COMMAND_TIMEOUT_S};
 use crate::model::spec::ModelSpec;
 use crate::objective::{DEFAULT_BETA, Objective as Loss};
 
@@ -24,7 +22,6 @@ use crate::objective::{DEFAULT_BETA, Objective as Loss};
 pub const MAX_EPOCHS: usize = 1000;
 pub const MAX_SEEDS: usize = 1000;
 pub const MAX_WORLD_PROMPTS: usize = 1_000_000;
-pub const MAX_BENCHMARK_PROMPTS: usize = 100_000;
 pub const MAX_PRETRAIN_EXAMPLES: usize = 10_000_000;
 
 /// Names become folder names: `[a-z0-9_-]`, so no name can escape the results folder.
@@ -52,7 +49,7 @@ pub fn validate(file: GridFile, path: &Path, source: &str) -> Result<Grid, GridE
     let datasets = datasets(&file.datasets, &loc)?;
     let objectives = objectives(&file.objectives, &loc)?;
     let cells = cells(&file, &datasets, &objectives, &seeds, &loc)?;
-    let eval = eval(&file.eval, &loc)?;
+    let (eval, missing_data) = super::eval::eval(&file.eval, &loc)?;
     if file.prompts.source == PromptSource::World && eval.heldout_pairs >= file.prompts.count {
         let message = format!(
             "{} held-out pairs would take every one of the {} prompts' pairs; hold out fewer",
@@ -61,7 +58,8 @@ pub fn validate(file: GridFile, path: &Path, source: &str) -> Result<Grid, GridE
         return Err(loc.key("eval.heldout_pairs", message));
     }
     let devices = devices(&file, &loc)?;
-    let missing = missing_inputs(&file, &loc);
+    let mut missing = missing_inputs(&file, &loc);
+    missing.extend(missing_data);
     let executor = super::executor::validate(&file.executor, &loc)?;
     Ok(Grid {
         missing,
@@ -159,11 +157,8 @@ fn check_pretrain(p: &crate::grid::schema::PretrainSection) -> Result<(), (&'sta
 
 fn check_prompts_and_agents(file: &GridFile, loc: &Locator) -> Result<(), GridError> {
     let p = &file.prompts;
-    match (&p.source, &p.path) {
-        (PromptSource::File, None) => {
-            return Err(loc.key("prompts.path", "`[prompts]` has `source = \"file\"` but no `path`"));
-        }
-        _ => {}
+    if let (PromptSource::File, None) = (&p.source, &p.path) {
+        return Err(loc.key("prompts.path", "`[prompts]` has `source = \"file\"` but no `path`"));
     }
     if matches!(file.agents.off_policy, AgentSpec::File { .. }) && p.source != PromptSource::File {
         let message = "`kind = \"file\"` reads other models' completions from the prompts file; it needs `[prompts] source = \"file\"`";
@@ -380,43 +375,6 @@ fn check_cell(o: &Objective, t: &TrainSection, table: &str, file: &GridFile, loc
         });
     }
     Ok(())
-}
-
-/// `[eval]` into the evaluator seam: a `command` without its argv fails here, not after a
-/// checkpoint has loaded.
-fn eval(e: &EvalSection, loc: &Locator) -> Result<Eval, GridError> {
-    let name = e.benchmark.as_ref().map(|b| *b.get_ref()).unwrap_or_default();
-    if e.heldout_pairs == 0 {
-        return Err(loc.key("eval.heldout_pairs", "expected at least 1 held-out pair"));
-    }
-    if e.count == 0 || e.count > MAX_BENCHMARK_PROMPTS {
-        let message = format!("expected 1 to {MAX_BENCHMARK_PROMPTS} benchmark prompts, got {}", e.count);
-        return Err(loc.key("eval.count", message));
-    }
-    if e.max_new_tokens == 0 {
-        return Err(loc.key("eval.max_new_tokens", "expected at least 1 token: an empty answer scores nothing"));
-    }
-    let evaluator = match name {
-        BenchmarkName::World => {
-            if let Some(c) = &e.command {
-                return Err(loc.at(c.span(), "eval.command", "`command` is for `benchmark = \"command\"` only"));
-            }
-            Evaluator::World { count: e.count, max_new_tokens: e.max_new_tokens }
-        }
-        BenchmarkName::Command => {
-            let span = e.benchmark.as_ref().map(|b| b.span()).unwrap_or(0..0);
-            let Some(argv) = &e.command else {
-                let message =
-                    "`benchmark = \"command\"` needs `command = [\"PROGRAM\", ..., \"{model_dir}\", \"{output}\"]`";
-                return Err(loc.at(span, "eval.command", message));
-            };
-            let timeout = e.timeout_s.as_ref().map(|t| *t.get_ref()).unwrap_or(DEFAULT_COMMAND_TIMEOUT_S);
-            let command = CommandEvaluator::new(argv.get_ref().clone(), e.env.clone(), timeout)
-                .map_err(|m| loc.at(argv.span(), "eval.command", m))?;
-            Evaluator::Command(command)
-        }
-    };
-    Ok(Eval { evaluators: vec![evaluator], heldout_pairs: e.heldout_pairs })
 }
 
 fn devices(file: &GridFile, loc: &Locator) -> Result<Devices, GridError> {

@@ -22,6 +22,10 @@ use crate::store::{Store, TaskState};
 #[derive(Debug, Clone, Default)]
 pub struct Collected {
     pub grid: String,
+    /// The benchmark these numbers are of, and every benchmark of the grid (the first is the
+    /// headline).
+    pub benchmark: String,
+    pub benchmarks: Vec<String>,
     /// The grid's seeds, in order (the first also seeded the data).
     pub seeds: Vec<u64>,
     /// The base model's evaluation (epoch 0), when done.
@@ -140,8 +144,8 @@ impl From<&Heldout> for HeldoutPoint {
 impl EvalPoint {
     /// The point of an evaluation, from its headline (first) benchmark; `None` when it has no
     /// score at all.
-    fn from_result(r: &EvalResult) -> Option<Self> {
-        let headline = r.scores.first()?;
+    fn from_result(r: &EvalResult, benchmark: usize) -> Option<Self> {
+        let headline = r.scores.get(benchmark)?;
         Some(EvalPoint {
             epoch: r.epoch,
             score: headline.score,
@@ -185,7 +189,19 @@ pub struct TrainInfo {
 
 /// Reads what the store holds for `plan`'s tasks.
 pub fn collect(grid: &Grid, plan: &Plan, store: &Store) -> Collected {
-    let mut c = Collected { grid: grid.name.clone(), seeds: grid.seeds.clone(), ..Collected::default() };
+    collect_benchmark(grid, plan, store, 0)
+}
+
+/// [`collect`] with the scores of the grid's `benchmark`-th benchmark.
+pub fn collect_benchmark(grid: &Grid, plan: &Plan, store: &Store, benchmark: usize) -> Collected {
+    let benchmarks: Vec<String> = grid.eval.evaluators.iter().map(|e| e.name().to_string()).collect();
+    let mut c = Collected {
+        grid: grid.name.clone(),
+        seeds: grid.seeds.clone(),
+        benchmark: benchmarks.get(benchmark).cloned().unwrap_or_default(),
+        benchmarks,
+        ..Collected::default()
+    };
     // Only intact artifacts are read (checked at their kind's depth); a corrupt one is named.
     let mut intact = vec![false; plan.tasks.len()];
     for (i, t) in plan.tasks.iter().enumerate() {
@@ -233,8 +249,8 @@ pub fn collect(grid: &Grid, plan: &Plan, store: &Store) -> Collected {
     }
     for t in done(TaskKind::Eval) {
         let dir = store.artifact_dir(&t.key);
-        let Some(point) =
-            read::<EvalResult>(&dir.join(EvalResult::FILE), &mut c.warnings).and_then(|r| EvalPoint::from_result(&r))
+        let Some(point) = read::<EvalResult>(&dir.join(EvalResult::FILE), &mut c.warnings)
+            .and_then(|r| EvalPoint::from_result(&r, benchmark))
         else {
             continue;
         };

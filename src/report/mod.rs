@@ -71,7 +71,16 @@ pub struct Published {
 /// `<results>/<grid name>/`.
 pub fn publish(grid: &Grid, plan: &crate::plan::Plan, store: &crate::store::Store) -> Result<Published, ReportError> {
     let collected = collect(grid, plan, store);
-    let files = render_all(&collected)?;
+    let mut files = render_all(&collected)?;
+    // Every other benchmark gets its own Table 2.
+    for (i, name) in collected.benchmarks.iter().enumerate().skip(1) {
+        let other = collect::collect_benchmark(grid, plan, store, i);
+        for (format, ext) in [(Format::Markdown, "md"), (Format::Csv, "csv"), (Format::Latex, "tex")] {
+            if let Some(text) = table_text(&other, 2, format)? {
+                files.push(ReportFile::text(format!("table2_{name}.{ext}"), text));
+            }
+        }
+    }
     let dir = results_dir(grid);
     // Temp files of writers killed mid-write (`.NAME.PID.tmp`) are left by nobody alive.
     if dir.exists() {
@@ -117,6 +126,15 @@ fn show(t: render::Table, format: Format) -> String {
 pub fn render_all(c: &Collected) -> Result<Vec<ReportFile>, ReportError> {
     let mut files = Vec::new();
     let mut page = format!("# Report of grid `{}`\n\n", c.grid);
+    if c.benchmarks.len() > 1 {
+        let others: Vec<String> = c.benchmarks[1..].iter().map(|b| format!("`table2_{b}`")).collect();
+        page.push_str(&format!(
+            "Benchmarks: {}. Tables 2 and 4 and the figures use the headline benchmark, `{}`; the others' Table 2 is in {}.\n\n",
+            c.benchmarks.join(", "),
+            c.benchmark,
+            others.join(", ")
+        ));
+    }
     for n in [1u8, 2, 4, 5] {
         for (format, ext) in [(Format::Markdown, "md"), (Format::Csv, "csv"), (Format::Latex, "tex")] {
             if let Some(text) = table_text(c, n, format)? {

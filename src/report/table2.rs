@@ -252,6 +252,8 @@ pub(crate) mod tests {
             datasets: vec![],
             runs,
             warnings: vec![],
+            benchmark: "world".into(),
+            benchmarks: vec!["world".into()],
         }
     }
 

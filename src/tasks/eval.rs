@@ -11,7 +11,11 @@ use super::reference::score_pairs;
 use crate::artifacts::{DATASET_HELDOUT, EvalResult, Heldout, JsonArtifact, ReferenceLogps, epoch_dir};
 use crate::data::triple::read_jsonl;
 use crate::eval::command::{self, Invocation};
-use crate::eval::{Evaluator, ScoreRecord, world};
+use crate::eval::{Evaluator, ScoreRecord, hhh, mmlu, subset, world};
+use crate::model::spec::{ModelSpec, load_model};
+
+/// Contexts (MMLU) or rows (HHH) per forward pass.
+const SCORE_BATCH: usize = 16;
 use crate::exec::TaskContext;
 use crate::plan::TaskKind;
 use crate::plan::inputs::{EvalInput, HeldoutInput};
@@ -48,6 +52,23 @@ fn evaluate(
         Evaluator::World { count, max_new_tokens } => {
             let (tokenizer, format) = (model.tokenizer.as_ref(), model.format.as_ref());
             Ok(world::evaluate(&model.model, tokenizer, format, *count, *max_new_tokens, input.seed, progress)?)
+        }
+        Evaluator::Mmlu { data, count } => {
+            let items = mmlu::load(&data.path)?;
+            let items = match count {
+                Some(c) => subset(&items, *c, input.seed),
+                None => items,
+            };
+            // lm-eval starts a context with bos only when the tokenizer adds it by default.
+            let add_bos = match &input.model {
+                ModelSpec::Tiny(_) => model.format.add_bos(),
+                spec => mmlu::adds_bos(&load_model(spec)?),
+            };
+            Ok(mmlu::evaluate(&model.model, model.tokenizer.as_ref(), add_bos, &items, SCORE_BATCH, progress)?.record)
+        }
+        Evaluator::Hhh { data } => {
+            let items = hhh::load(&data.path)?;
+            Ok(hhh::evaluate(&model.model, &model.encoder(), &items, SCORE_BATCH, progress)?.record)
         }
         Evaluator::Command(c) => {
             // The export lives in the task's own temporary folder (removed with it); the store
