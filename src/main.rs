@@ -39,6 +39,8 @@ enum Command {
     Task(cli::task::Args),
     /// Check every done task's artifact files against the sha256 digests recorded at commit.
     Verify(cli::verify::Args),
+    /// Cancel a grid's queued and running Slurm jobs (finished tasks stay done).
+    Cancel(cli::cancel::Args),
 }
 
 fn main() {
@@ -56,6 +58,7 @@ fn main() {
         Command::Table(args) => cli::table::run(args),
         Command::Task(args) => cli::task::run(args),
         Command::Verify(args) => cli::verify::run(args),
+        Command::Cancel(args) => cli::cancel::run(args),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");

@@ -1,10 +1,15 @@
 //! `apogrid run GRID`: run every task that is not already in the store.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 
-use apogrid::exec::{self, DeviceName, ExecOptions};
+use apogrid::exec::slurm::sbatch::JobContext;
+use apogrid::exec::slurm::{queue, record};
+use apogrid::exec::{self, DeviceName, ExecOptions, Executor, Outcome, Scheduler, SlurmExecutor};
+use apogrid::grid::executor::ExecutorKind;
 use apogrid::plan::TaskKind;
 use apogrid::report;
 use apogrid::tasks::TaskRunner;
@@ -33,6 +38,10 @@ pub struct Args {
     /// No progress bars or log lines.
     #[arg(long)]
     quiet: bool,
+    /// Where tasks run: `local` (threads of this process) or `slurm` (one job per task; Ctrl-C
+    /// cancels them). Default: the grid's `[executor] kind`, else local.
+    #[arg(long)]
+    executor: Option<String>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -41,10 +50,24 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let lines: Vec<String> = loaded.grid.missing.iter().map(|e| format!("  {e}")).collect();
         bail!("the grid names input files that do not exist; nothing was run:\n{}", lines.join("\n"));
     }
-    let _lock = loaded.store.lock()?;
-    let keys = loaded.plan.tasks.iter().map(|t| t.key.clone()).collect();
-    let resume: Vec<String> = std::env::args().collect();
-    super::interrupt::install(&loaded.store, keys, resume.join(" "))?;
+    let kind = match &args.executor {
+        Some(name) => ExecutorKind::parse(name)
+            .ok_or_else(|| anyhow::anyhow!("--executor: expected `local` or `slurm`, got `{name}`"))?,
+        None => loaded.grid.executor.kind,
+    };
+    // A local run holds the store's lock until its reports are written; a Slurm run does not
+    // (see `run_on_slurm`).
+    let _lock = match kind {
+        ExecutorKind::Local => {
+            let lock = loaded.store.lock()?;
+            no_live_jobs(&loaded)?;
+            let keys = loaded.plan.tasks.iter().map(|t| t.key.clone()).collect();
+            let resume: Vec<String> = std::env::args().collect();
+            super::interrupt::install(&loaded.store, keys, resume.join(" "))?;
+            Some(lock)
+        }
+        ExecutorKind::Slurm => None,
+    };
     let devices = match &args.devices {
         Some(names) => names.iter().map(|d| DeviceName::parse(d)).collect::<Result<Vec<_>, _>>()?,
         None => loaded.grid.devices.list.clone(),
@@ -52,7 +75,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let jobs = args.jobs.or(loaded.grid.devices.jobs).unwrap_or(1);
     let targets = args.only.as_ref().map(|only| targets(&loaded, only)).transpose()?;
     let opts = ExecOptions { slots: exec::slots::slots(&devices, jobs), targets, show_progress: !args.quiet };
-    let outcome = exec::execute(&loaded.plan, &loaded.store, &TaskRunner, &opts)?;
+    let outcome = match kind {
+        ExecutorKind::Local => exec::execute(&loaded.plan, &loaded.store, &TaskRunner, &opts)?,
+        ExecutorKind::Slurm => run_on_slurm(&loaded, &args.grid, &opts)?,
+    };
     eprintln!(
         "{} tasks ran, {} cached, {} failed, {} skipped",
         outcome.ran.len(),
@@ -103,4 +129,71 @@ fn only_kind(name: &str) -> anyhow::Result<TaskKind> {
         let names: Vec<&str> = TaskKind::ALL.iter().map(|k| k.name()).collect();
         anyhow::anyhow!("--only: `{name}` is neither a task id nor a task kind ({})", names.join(", "))
     })
+}
+
+/// Submits the grid's ready tasks as Slurm jobs until none is left. The store's `LOCK` is not
+/// held for the run (a `run` on another login node could not tell it from a dead one): jobs
+/// claim their tasks one by one (`.claims/`), and a second `run` of the grid adopts the jobs
+/// the first one submitted. A local `run` holding the lock is refused, though.
+fn run_on_slurm(loaded: &Loaded, grid: &Path, opts: &ExecOptions) -> anyhow::Result<Outcome> {
+    local_run_check(loaded.store.root())?;
+    let root = std::fs::canonicalize(loaded.store.root())
+        .with_context(|| format!("resolving the store {}", loaded.store.root().display()))?;
+    // Jobs get absolute paths only: they start in the same folder, but on another machine.
+    let store = apogrid::store::Store::open(&root)?;
+    let workdir = std::env::current_dir().context("reading the working folder")?;
+    let settings = loaded.grid.executor.slurm.clone();
+    let binary = match &settings.binary {
+        Some(b) => workdir.join(b),
+        None => std::env::current_exe().context("finding the apogrid binary")?,
+    };
+    let job = JobContext {
+        grid_name: loaded.grid.name.clone(),
+        grid: std::fs::canonicalize(grid).with_context(|| format!("resolving {}", grid.display()))?,
+        store: root,
+        binary,
+        workdir,
+    };
+    // The first Ctrl-C cancels the jobs and stops cleanly; a second one exits at once.
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = interrupted.clone();
+    ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::Relaxed) {
+            std::process::exit(130);
+        }
+    })
+    .context("installing the Ctrl-C handler")?;
+    let executor = SlurmExecutor { settings, job, interrupted };
+    let mut sched = Scheduler::new(&loaded.plan, &store, opts.targets.as_deref(), opts.show_progress);
+    executor.execute(&mut sched, &TaskRunner)?;
+    Ok(sched.into_outcome())
+}
+
+/// Refuses while a local `run` on this machine holds the store's lock (its tasks take no
+/// claims). Read, not taken: two Slurm runs of a grid may start at the same moment.
+fn local_run_check(store: &Path) -> anyhow::Result<()> {
+    let lock = store.join("LOCK");
+    let pid = std::fs::read_to_string(&lock).ok().and_then(|t| t.trim().parse::<u32>().ok());
+    if let Some(pid) = pid.filter(|p| Path::new(&format!("/proc/{p}")).exists()) {
+        bail!("a local `apogrid run` (pid {pid}) is using this store (lock file {}); wait for it", lock.display());
+    }
+    Ok(())
+}
+
+/// A local run takes no per-task claims, so it must not start while Slurm jobs of the grid
+/// are queued or running (a cluster with no Slurm client here has none to ask about).
+fn no_live_jobs(loaded: &Loaded) -> anyhow::Result<()> {
+    let records = record::of_plan(&loaded.plan, &loaded.store);
+    if records.is_empty() {
+        return Ok(());
+    }
+    let Ok(jobs) = queue::poll_within(std::time::Duration::from_secs(10)) else { return Ok(()) };
+    let live = records.iter().filter(|(_, r)| jobs.get(&r.job_id).is_some_and(|j| !j.is_terminal())).count();
+    if live > 0 {
+        let grid = loaded.grid.path.display();
+        bail!(
+            "{live} Slurm job(s) of this grid are queued or running; `apogrid cancel {grid}` them, or use --executor slurm"
+        );
+    }
+    Ok(())
 }

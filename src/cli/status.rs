@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use apogrid::exec::slurm::{queue, record};
 use apogrid::store::{Check, TaskState};
 
 /// Count done / pending / failed tasks and show the failures' errors.
@@ -42,5 +43,32 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     for (id, error, when) in &failed {
         println!("  FAILED {id} (at {when}): {error}");
     }
+    slurm_jobs(&loaded);
     Ok(())
+}
+
+/// Each task submitted to Slurm: its last job's id and state (from `squeue` while Slurm still
+/// lists the job; from the store once it has left the queue).
+fn slurm_jobs(loaded: &super::common::Loaded) {
+    let records = record::of_plan(&loaded.plan, &loaded.store);
+    if records.is_empty() {
+        return;
+    }
+    let jobs = queue::poll_within(std::time::Duration::from_secs(20));
+    if let Err(e) = &jobs {
+        println!("(cannot read the Slurm queue: {e})");
+    }
+    println!("slurm jobs ({} task(s) submitted):", records.len());
+    for (i, r) in &records {
+        let key = &loaded.plan.tasks[*i].key;
+        let queued = jobs.as_ref().ok().and_then(|j| j.get(&r.job_id));
+        let state = match queued {
+            Some(j) if j.reason != "None" => format!("{} ({})", j.state, j.reason),
+            Some(j) => j.state.clone(),
+            None if loaded.store.is_done(key) => "done".into(),
+            None if loaded.store.failure(key).is_some() => "failed".into(),
+            None => "gone".into(),
+        };
+        println!("  job {:>8}  {:<28} {}  (submitted {})", r.job_id, state, r.id, r.submitted);
+    }
 }

@@ -3,13 +3,16 @@
 //! to rerun one evaluation by hand.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 
 use apogrid::exec::progress::TaskProgress;
 use apogrid::exec::run_one::run_one;
+use apogrid::exec::slurm::queue;
 use apogrid::exec::{DeviceName, Slot};
-use apogrid::store::StoreLock;
+use apogrid::store::claim::CLAIM_TTL;
+use apogrid::store::{ClaimError, Store, TaskClaim};
 use apogrid::tasks::TaskRunner;
 
 /// Run one task of the grid by id (as `apogrid plan` lists them); its parents must be done.
@@ -43,10 +46,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if !missing.is_empty() {
         bail!("{} cannot run yet: its parents {} are not done", task.id, missing.join(", "));
     }
-    // One process per task at a time; other tasks of the store may run alongside.
-    let claims = store.root().join(".claims");
-    std::fs::create_dir_all(&claims).with_context(|| format!("creating {}", claims.display()))?;
-    let _claim = StoreLock::acquire(&claims.join(&task.key))?;
+    let Some(_claim) = claim(store, &task.key, &task.id)? else {
+        eprintln!("{} was finished by another process meanwhile", task.id);
+        return Ok(());
+    };
     let device = DeviceName::parse(&args.device)?;
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let slot = Slot { index: 0, device, threads };
@@ -57,5 +60,29 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             Ok(())
         }
         Err(message) => bail!("{} failed: {message}", task.id),
+    }
+}
+
+/// One process per task at a time, on any machine sharing the store; other tasks of the store
+/// may run alongside. A live holder (another job of a second submission, say) is waited for:
+/// `None` when it finished the task meanwhile.
+fn claim(store: &Store, key: &str, id: &str) -> anyhow::Result<Option<TaskClaim>> {
+    let claims = store.root().join(".claims");
+    let mut told = false;
+    loop {
+        match TaskClaim::acquire(&claims, key, CLAIM_TTL, &queue::job_alive) {
+            Ok(claim) => return Ok((!store.is_done(key)).then_some(claim)),
+            Err(ClaimError::Held { holder, .. }) => {
+                if store.is_done(key) {
+                    return Ok(None);
+                }
+                if !told {
+                    eprintln!("{id} is being run by {holder}; waiting for it");
+                    told = true;
+                }
+                std::thread::sleep(Duration::from_secs(2));
+            }
+            Err(ClaimError::Store(e)) => return Err(e.into()),
+        }
     }
 }

@@ -16,6 +16,7 @@ pub mod progress;
 pub mod run_one;
 pub mod scheduler;
 pub mod slots;
+pub mod slurm;
 
 use std::path::PathBuf;
 
@@ -27,6 +28,7 @@ pub use local::LocalExecutor;
 pub use progress::Progress;
 pub use scheduler::{Outcome, Scheduler};
 pub use slots::{DeviceName, Slot};
+pub use slurm::SlurmExecutor;
 
 /// How a task kind is carried out. The real implementation is `crate::tasks::TaskRunner`;
 /// tests plug in their own.

@@ -4,6 +4,7 @@
 pub mod agents;
 pub mod error;
 pub mod eval;
+pub mod executor;
 pub mod resolved;
 pub mod schema;
 pub mod validate;

@@ -33,6 +33,8 @@ pub struct Grid {
     pub devices: Devices,
     /// Input files the grid names that do not exist: `plan` lists them, `run` refuses to start.
     pub missing: Vec<super::GridError>,
+    /// `[executor]`: local threads or Slurm jobs; never part of a task's key.
+    pub executor: super::executor::Executor,
 }
 
 #[derive(Debug, Clone, PartialEq)]

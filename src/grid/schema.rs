@@ -38,6 +38,9 @@ pub struct GridFile {
     pub excludes: Vec<CellRef>,
     #[serde(default)]
     pub devices: DevicesSection,
+    /// Where tasks run: `local` threads or Slurm jobs (`super::executor`).
+    #[serde(default)]
+    pub executor: super::executor::ExecutorSection,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -60,6 +60,7 @@ pub fn validate(file: GridFile, path: &Path, source: &str) -> Result<Grid, GridE
     let devices = devices(&file, &loc)?;
     let mut missing = missing_inputs(&file, &loc);
     missing.extend(missing_data);
+    let executor = super::executor::validate(&file.executor, &loc)?;
     Ok(Grid {
         missing,
         name,
@@ -76,6 +77,7 @@ pub fn validate(file: GridFile, path: &Path, source: &str) -> Result<Grid, GridE
         objectives,
         cells,
         devices,
+        executor,
     })
 }
 

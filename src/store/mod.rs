@@ -3,8 +3,9 @@
 //! Layout under the root (default `results/.cache/`):
 //! - `<key>/`: a finished task's artifacts plus `task.json`. It appears by one rename of a
 //!   finished temp folder, so its presence means the task is done; nothing else is consulted.
-//! - `.tmp/<key>.<pid>/`: a task being written. Left-overs of killed runs are removed when the
-//!   next run takes the lock.
+//! - `.tmp/<key>.<host>.<pid>/`: a task being written. Left-overs of dead writers are removed
+//!   when the next run takes the lock (`shared.rs`: only this host's dead pids, and other hosts'
+//!   folders of tasks nobody claims).
 //! - `.partial/<key>/`: state a long task keeps across kills to resume (e.g. per-epoch
 //!   checkpoints of a training run); moved into the artifact when the task finishes.
 //! - `.failed/<key>.json`: the manifest of the last failure of a task, for `status`;
@@ -13,6 +14,7 @@
 //! - `.corrupt/<key>.<unix time>/`: artifact folders found corrupt and moved aside
 //!   ([`Store::quarantine`]); never deleted by the tool.
 //! - `LOCK`: the pid of the `run` using the store.
+//! - `.claims/<key>`: the host, pid and Slurm job running a task (`claim.rs`), across machines.
 //!
 //! Integrity: `task.json` records the size and sha256 of every other file of the folder
 //! ([`manifest::Recorded`]); [`Store::state`] and [`Store::verify`] compare the folder with
@@ -21,14 +23,17 @@
 
 /// Atomic writes live below every floor (the data floor writes datasets with them too).
 pub use crate::atomic_file as atomic;
+pub mod claim;
 pub mod digest;
 pub mod failure;
 pub mod lock;
 pub mod manifest;
+pub mod shared;
 pub mod verify;
 
 use std::path::{Path, PathBuf};
 
+pub use claim::{ClaimError, Holder, TaskClaim};
 pub use lock::StoreLock;
 pub use manifest::{Manifest, ParentRef, Recorded, Status};
 pub use verify::{Check, Corruption, Problem, TaskState};
@@ -94,12 +99,7 @@ impl Store {
     /// full disk is there.
     pub fn lock(&self) -> Result<StoreLock, StoreError> {
         let lock = StoreLock::acquire(&self.root.join("LOCK"))?;
-        let tmp = self.root.join(".tmp");
-        if let Ok(entries) = std::fs::read_dir(&tmp) {
-            for e in entries.flatten() {
-                let _ = std::fs::remove_dir_all(e.path());
-            }
-        }
+        self.clear_dead_tmp();
         let _ = atomic::remove_dead_temp_files(&self.failed_dir());
         failure::keep_reserve(&self.failed_dir());
         Ok(lock)
@@ -202,7 +202,7 @@ impl Store {
 
     /// A fresh, empty folder to write a task's artifacts into.
     pub fn begin(&self, key: &str) -> Result<Pending, StoreError> {
-        let dir = self.root.join(".tmp").join(format!("{key}.{}", std::process::id()));
+        let dir = self.root.join(".tmp").join(format!("{key}.{}", shared::writer_tag()));
         if dir.exists() {
             std::fs::remove_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
         }
