@@ -64,7 +64,15 @@ fn verify_parents(plan: &Plan, store: &Store, task: &Task) -> Result<(), String>
     Ok(())
 }
 
-fn manifest(plan: &Plan, task: &Task, started: SystemTime, seconds: f64, result: &Result<Value, String>) -> Manifest {
+/// The record of a task's run for the store (`task.json`, or a failure record), whichever
+/// backend ran it.
+pub(crate) fn manifest(
+    plan: &Plan,
+    task: &Task,
+    started: SystemTime,
+    seconds: f64,
+    result: &Result<Value, String>,
+) -> Manifest {
     Manifest {
         id: task.id.clone(),
         kind: task.kind().name().to_string(),

@@ -10,10 +10,9 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::plan::Plan;
-use crate::store::{Holder, Manifest, ParentRef, Status, Store, StoreError, atomic};
+use crate::store::{Holder, Manifest, Store, StoreError, atomic};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SubmitRecord {
@@ -116,28 +115,10 @@ pub fn record_failure(plan: &Plan, store: &Store, i: usize, submitted_ms: u64, s
 }
 
 fn failure_manifest(plan: &Plan, i: usize, submitted_ms: u64) -> Manifest {
-    let task = &plan.tasks[i];
     let started = UNIX_EPOCH + Duration::from_millis(submitted_ms);
     let seconds = (now_ms().saturating_sub(submitted_ms)) as f64 / 1000.0;
-    Manifest {
-        id: task.id.clone(),
-        kind: task.kind().name().to_string(),
-        key: task.key.clone(),
-        params: task.input.params(),
-        labels: serde_json::to_value(&task.labels).unwrap_or(Value::Null),
-        parents: task
-            .deps
-            .iter()
-            .map(|d| ParentRef { id: plan.tasks[*d].id.clone(), key: plan.tasks[*d].key.clone() })
-            .collect(),
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        started: humantime::format_rfc3339_seconds(started).to_string(),
-        finished: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-        seconds,
-        status: Status::Failed,
-        error: None,
-        summary: Value::Null,
-    }
+    // The caller fills in the error.
+    crate::exec::run_one::manifest(plan, &plan.tasks[i], started, seconds, &Err(String::new()))
 }
 
 /// Submission records of a plan's tasks, in plan order.
