@@ -132,3 +132,20 @@ fn ctrl_c_releases_the_lock_and_says_how_to_resume() {
     let resumed = run(&g, &[]);
     assert!(resumed.status.success(), "{}", stderr(&resumed));
 }
+
+#[test]
+fn a_missing_input_file_stops_run_before_any_task() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let extra = "[[dataset]]\nname = \"mine\"\nbuilder = \"file\"\npath = \"no/such/pairs.jsonl\"\n";
+    let g = grid(dir.path(), extra);
+    let plan = Command::new(BIN).arg("plan").arg(&g).output().expect("plan");
+    assert!(plan.status.success(), "plan still shows the grid: {}", stderr(&plan));
+    assert!(stderr(&plan).contains("dataset[1].path") && stderr(&plan).contains("no such file"), "{}", stderr(&plan));
+    let out = run(&g, &[]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("nothing was run") && err.contains("no/such/pairs.jsonl"), "{err}");
+    let done = std::fs::read_dir(dir.path().join("store"))
+        .map(|d| d.flatten().filter(|e| e.path().join("task.json").exists()).count());
+    assert_eq!(done.unwrap_or(0), 0, "no task ran");
+}
