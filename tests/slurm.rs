@@ -17,7 +17,9 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_apogrid");
+mod common;
+
+use common::{BIN, WORLD_EVAL, micro_grid};
 
 static CLUSTER: Mutex<()> = Mutex::new(());
 
@@ -74,55 +76,14 @@ fn cluster(test: &str) -> Option<std::sync::MutexGuard<'static, ()>> {
     }
 }
 
-/// A micro grid: the pipeline test's sizes; `extra` adds rows and settings.
-fn grid(dir: &Path, extra: &str) -> PathBuf {
-    let text = format!(
-        r#"
-[grid]
-name = "micro"
-seed = 3
-store = "{store}"
-results = "{results}"
-[model]
-spec = "tiny"
-[model.pretrain]
-examples = 96
-epochs = 1
-learning_rate = 2e-3
-batch_size = 32
-[prompts]
-source = "world"
-count = 24
-[agents.sampling]
-max_new_tokens = 24
-[eval]
-count = 14
-max_new_tokens = 24
-heldout_pairs = 4
-[executor]
-kind = "slurm"
-poll_s = 0.3
-[executor.resources.default]
-cpus = 1
-mem = "1G"
-time = "10:00"
-[[dataset]]
-name = "clair"
-builder = "clair"
-[[objective]]
-name = "dpo"
-kind = "dpo"
-{extra}
-"#,
-        store = dir.join("store").display(),
-        results = dir.join("results").display(),
-    );
-    let path = dir.join("grid.toml");
-    std::fs::write(&path, text).expect("write grid");
-    path
-}
+/// The Slurm settings of the test grids: fast polling, small jobs.
+const EXECUTOR: &str = "[executor]\nkind = \"slurm\"\npoll_s = 0.3\n[executor.resources.default]\ncpus = 1\nmem = \"1G\"\ntime = \"10:00\"\n";
 
-const TRAIN: &str = "[train]\nepochs = 2\nlearning_rate = 1e-3\nbatch_size = 8\nmicro_batch_size = 4\nmax_prompt_tokens = 64\nmax_response_tokens = 32\n";
+/// The integration tests' micro grid (`tests/common`) with `epochs` epochs, on Slurm; `extra`
+/// adds rows and settings.
+fn grid(dir: &Path, epochs: usize, extra: &str) -> PathBuf {
+    micro_grid(dir, "micro", epochs, WORLD_EVAL, &format!("{EXECUTOR}{extra}"))
+}
 
 fn apogrid(args: &[&str], grid: &Path) -> Command {
     let mut c = Command::new(BIN);
@@ -182,15 +143,13 @@ fn wait_for(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
 #[test]
 fn slurm_gives_byte_identical_tables_to_the_local_executor() {
     let Some(_cluster) = cluster("slurm_gives_byte_identical_tables_to_the_local_executor") else { return };
-    let rows = format!(
-        "{TRAIN}[[dataset]]\nname = \"offp\"\nbuilder = \"judge_off_policy\"\n[[objective]]\nname = \"apo_zero\"\nkind = \"apo_zero\"\n"
-    );
+    let rows = "[[dataset]]\nname = \"offp\"\nbuilder = \"judge_off_policy\"\n[[objective]]\nname = \"apo_zero\"\nkind = \"apo_zero\"\n";
     let local = tempfile::tempdir().expect("tempdir");
-    let out = run(&grid(local.path(), &rows), &["--executor", "local", "--quiet"]);
+    let out = run(&grid(local.path(), 2, rows), &["--executor", "local", "--quiet"]);
     assert!(out.status.success(), "{}", stderr(&out));
 
     let cluster = tempfile::tempdir().expect("tempdir");
-    let g = grid(cluster.path(), &rows);
+    let g = grid(cluster.path(), 2, rows);
     let out = run(&g, &[]);
     let log = stderr(&out);
     assert!(out.status.success(), "{log}");
@@ -212,7 +171,7 @@ fn a_cancelled_training_job_is_resubmitted_and_resumes() {
     let Some(_cluster) = cluster("a_cancelled_training_job_is_resubmitted_and_resumes") else { return };
     let dir = tempfile::tempdir().expect("tempdir");
     // Enough epochs that the job is still training well after its first epoch's checkpoint.
-    let g = grid(dir.path(), &TRAIN.replace("epochs = 2", "epochs = 12"));
+    let g = grid(dir.path(), 12, "");
     let first = spawn_run(&g);
     let partial = dir.path().join("store").join(".partial");
     let resumable = || {
@@ -249,10 +208,8 @@ fn a_failing_job_stops_only_its_descendants() {
     let Some(_cluster) = cluster("a_failing_job_stops_only_its_descendants") else { return };
     let dir = tempfile::tempdir().expect("tempdir");
     // An absurd learning rate makes this cell's loss non-finite: its training job exits 1.
-    let extra = format!(
-        "{TRAIN}[[objective]]\nname = \"apo_zero\"\nkind = \"apo_zero\"\n[[override]]\ndataset = \"clair\"\nobjective = \"apo_zero\"\nlearning_rate = 1e30\n"
-    );
-    let g = grid(dir.path(), &extra);
+    let extra = "[[objective]]\nname = \"apo_zero\"\nkind = \"apo_zero\"\n[[override]]\ndataset = \"clair\"\nobjective = \"apo_zero\"\nlearning_rate = 1e30\n";
+    let g = grid(dir.path(), 2, extra);
     let out = run(&g, &[]);
     let log = stderr(&out);
     assert!(!out.status.success());
@@ -273,7 +230,7 @@ fn a_failing_job_stops_only_its_descendants() {
 fn a_second_run_while_the_first_is_active_submits_nothing_twice() {
     let Some(_cluster) = cluster("a_second_run_while_the_first_is_active_submits_nothing_twice") else { return };
     let dir = tempfile::tempdir().expect("tempdir");
-    let g = grid(dir.path(), TRAIN);
+    let g = grid(dir.path(), 2, "");
     let first = spawn_run(&g);
     let records = dir.path().join("store").join(".slurm");
     let submitted_any = || {
@@ -306,7 +263,7 @@ fn a_second_run_while_the_first_is_active_submits_nothing_twice() {
 fn a_requeued_training_job_takes_its_claim_back_and_resumes() {
     let Some(_cluster) = cluster("a_requeued_training_job_takes_its_claim_back_and_resumes") else { return };
     let dir = tempfile::tempdir().expect("tempdir");
-    let g = grid(dir.path(), &TRAIN.replace("epochs = 2", "epochs = 12"));
+    let g = grid(dir.path(), 12, "");
     let first = spawn_run(&g);
     let store = dir.path().join("store");
     let mut key = String::new();
@@ -347,7 +304,7 @@ fn a_requeued_training_job_takes_its_claim_back_and_resumes() {
 fn ctrl_c_in_run_cancels_the_grids_jobs_and_keeps_what_finished() {
     let Some(_cluster) = cluster("ctrl_c_in_run_cancels_the_grids_jobs_and_keeps_what_finished") else { return };
     let dir = tempfile::tempdir().expect("tempdir");
-    let g = grid(dir.path(), &TRAIN.replace("epochs = 2", "epochs = 12"));
+    let g = grid(dir.path(), 12, "");
     let run = spawn_run(&g);
     let partial = dir.path().join("store").join(".partial");
     wait_for("the first epoch's checkpoint", Duration::from_secs(120), || {
