@@ -33,6 +33,8 @@ enum Command {
     Eval(cli::eval::Args),
     /// Export a run's checkpoint as a Hugging Face model folder.
     Export(cli::export::Args),
+    /// Write a built dataset of a grid as TRL-ready JSONL (prompt, chosen, rejected, metadata).
+    ExportDataset(cli::export_dataset::Args),
     /// Regenerate a grid's reports (tables, CSVs, figures) from its store; print Tables 1 and 2.
     Table(cli::table::Args),
     /// Run exactly one task of a grid (its parents must be done): what a cluster job runs.
@@ -55,6 +57,7 @@ fn main() {
         Command::Logprob(args) => cli::logprob::run(args),
         Command::Eval(args) => cli::eval::run(args),
         Command::Export(args) => cli::export::run(args),
+        Command::ExportDataset(args) => cli::export_dataset::run(args),
         Command::Table(args) => cli::table::run(args),
         Command::Task(args) => cli::task::run(args),
         Command::Verify(args) => cli::verify::run(args),

@@ -5,6 +5,7 @@ pub mod common;
 pub mod contrast;
 pub mod eval;
 pub mod export;
+pub mod export_dataset;
 pub mod generate;
 pub mod interrupt;
 pub mod logprob;
