@@ -3,10 +3,14 @@
 //! validates names with [`DeviceName::parse`], the executor makes slots of them, tasks turn a
 //! slot's name into a burn [`Device`] with [`DeviceName::burn`].
 
+pub mod cuda_driver;
+
 use std::fmt;
 use std::str::FromStr;
 
 use burn::tensor::Device;
+
+use cuda_driver::DriverError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DeviceName {
@@ -24,6 +28,8 @@ pub enum DeviceError {
     NoCuda(usize),
     #[error("fake:{0} is a test device and cannot run models")]
     Fake(String),
+    #[error(transparent)]
+    Driver(#[from] DriverError),
 }
 
 impl DeviceName {
@@ -46,12 +52,36 @@ impl DeviceName {
         match self {
             DeviceName::Cpu => Ok(Device::flex()),
             #[cfg(feature = "cuda")]
-            DeviceName::Cuda(i) => Ok(Device::cuda(*i)),
+            DeviceName::Cuda(i) => {
+                // burn would panic on its device thread without a driver: ask first.
+                cuda_driver::probe(*i)?;
+                Ok(Device::cuda(*i))
+            }
             #[cfg(not(feature = "cuda"))]
             DeviceName::Cuda(i) => Err(DeviceError::NoCuda(*i)),
             DeviceName::Fake(n) => Err(DeviceError::Fake(n.clone())),
         }
     }
+
+    /// The device's memory in bytes: the machine's RAM for `cpu` (from /proc/meminfo), what the
+    /// driver reports for `cuda:N`. `Err` says why it is unknown.
+    pub fn memory_bytes(&self) -> Result<u64, String> {
+        match self {
+            DeviceName::Cpu => {
+                let text = std::fs::read_to_string("/proc/meminfo").map_err(|e| format!("/proc/meminfo: {e}"))?;
+                mem_total(&text).ok_or_else(|| "/proc/meminfo has no MemTotal line".to_string())
+            }
+            DeviceName::Cuda(i) => cuda_driver::probe(*i).map(|d| d.total_memory).map_err(|e| e.to_string()),
+            DeviceName::Fake(n) => Err(format!("fake:{n} is a test device")),
+        }
+    }
+}
+
+/// `MemTotal:  24522484 kB` -> bytes.
+fn mem_total(meminfo: &str) -> Option<u64> {
+    let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }
 
 impl FromStr for DeviceName {
@@ -82,5 +112,12 @@ mod tests {
         }
         assert_eq!(DeviceName::parse("tpu:0"), Err(DeviceError::Unknown("tpu:0".into())));
         assert!(DeviceName::parse("cuda:x").is_err());
+    }
+
+    #[test]
+    fn cpu_memory_comes_from_meminfo() {
+        assert_eq!(mem_total("MemFree: 1 kB\nMemTotal:  24522484 kB\n"), Some(24522484 * 1024));
+        assert_eq!(mem_total("MemFree: 1 kB\n"), None);
+        assert!(DeviceName::Cpu.memory_bytes().unwrap() > 1 << 30);
     }
 }

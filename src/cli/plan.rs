@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use apogrid::plan::render;
+use apogrid::grid::executor::ExecutorKind;
+use apogrid::plan::{memory, render};
 
 /// Show the grid's tasks, their content keys and whether each is cached or would run.
 #[derive(clap::Args)]
@@ -34,5 +35,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         println!("grid `{}` ({}), store {}", loaded.grid.name, args.grid.display(), loaded.store.root().display());
         print!("{}", render::table(&loaded.plan, &cached));
     }
+    // A Slurm grid's devices are the cluster's: only `[devices] memory_gib` speaks for them.
+    let here = loaded.grid.executor.kind == ExecutorKind::Local;
+    let memory = memory::report(&loaded.grid, &loaded.plan, &loaded.grid.devices.list, here);
+    if !args.json && !args.dot {
+        print!("{memory}");
+    }
+    memory.check()?;
     Ok(())
 }

@@ -55,6 +55,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .ok_or_else(|| anyhow::anyhow!("--executor: expected `local` or `slurm`, got `{name}`"))?,
         None => loaded.grid.executor.kind,
     };
+    let devices = match &args.devices {
+        Some(names) => names.iter().map(|d| DeviceName::parse(d)).collect::<Result<Vec<_>, _>>()?,
+        None => loaded.grid.devices.list.clone(),
+    };
+    // Refuse before anything runs a training task that cannot fit its device.
+    apogrid::plan::memory::report(&loaded.grid, &loaded.plan, &devices, kind == ExecutorKind::Local).check()?;
     // A local run holds the store's lock until its reports are written; a Slurm run does not
     // (see `run_on_slurm`).
     let _lock = match kind {
@@ -67,10 +73,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             Some(lock)
         }
         ExecutorKind::Slurm => None,
-    };
-    let devices = match &args.devices {
-        Some(names) => names.iter().map(|d| DeviceName::parse(d)).collect::<Result<Vec<_>, _>>()?,
-        None => loaded.grid.devices.list.clone(),
     };
     let jobs = args.jobs.or(loaded.grid.devices.jobs).unwrap_or(1);
     let targets = args.only.as_ref().map(|only| targets(&loaded, only)).transpose()?;

@@ -98,4 +98,6 @@ pub struct Cell {
 pub struct Devices {
     pub list: Vec<DeviceName>,
     pub jobs: Option<usize>,
+    /// `[devices] memory_gib` in bytes: overrides what the devices report.
+    pub memory: Option<u64>,
 }

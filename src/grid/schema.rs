@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 pub use crate::data::builders::DatasetKind;
+pub use crate::model::precision::Precision;
 pub use crate::objective::ObjectiveKind;
 pub use crate::train::{OptimizerKind, Schedule};
 
@@ -304,6 +305,10 @@ pub struct TrainSection {
     pub max_response_tokens: usize,
     #[serde(default)]
     pub keep_checkpoints: KeepCheckpoints,
+    /// `f32`, or `bf16` compute with f32 master weights (`model::precision`); also used by the
+    /// reference log-probs.
+    #[serde(default)]
+    pub precision: Precision,
 }
 
 impl Default for TrainSection {
@@ -318,6 +323,7 @@ impl Default for TrainSection {
             max_prompt_tokens: d_trunc(),
             max_response_tokens: d_trunc(),
             keep_checkpoints: KeepCheckpoints::default(),
+            precision: Precision::default(),
         }
     }
 }
@@ -487,4 +493,7 @@ pub struct DevicesSection {
     pub list: Vec<String>,
     /// Concurrent CPU tasks (default: 1).
     pub jobs: Option<usize>,
+    /// Memory of each listed device in GiB, for planning a machine you are not on (e.g. a
+    /// cluster's GPUs from a laptop). Default: what the device reports here.
+    pub memory_gib: Option<f64>,
 }

@@ -386,7 +386,12 @@ fn devices(file: &GridFile, loc: &Locator) -> Result<Devices, GridError> {
     if file.devices.jobs == Some(0) {
         return Err(loc.key("devices.jobs", "expected at least 1"));
     }
-    Ok(Devices { list, jobs: file.devices.jobs })
+    let memory = match file.devices.memory_gib {
+        None => None,
+        Some(g) if g.is_finite() && g > 0.0 && g < 1e6 => Some((g * (1u64 << 30) as f64) as u64),
+        Some(g) => return Err(loc.key("devices.memory_gib", format!("expected a positive size in GiB, got {g}"))),
+    };
+    Ok(Devices { list, jobs: file.devices.jobs, memory })
 }
 
 fn check_train(t: &TrainSection, table: &str) -> Result<(), (String, String)> {

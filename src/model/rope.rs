@@ -7,7 +7,7 @@
 //! batch (left padding shifts them per row), then uploaded once per forward and shared by every
 //! layer.
 
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, FloatDType, Tensor, TensorData};
 
 use super::config::LlamaConfig;
 use super::error::ModelError;
@@ -136,7 +136,10 @@ impl RopeTables {
         let d = x.dims()[3];
         let h = d / 2;
         let swapped = Tensor::cat(vec![x.clone().narrow(3, h, h), x.clone().narrow(3, 0, h)], 3);
-        x * self.cos.clone() + swapped * self.sin.clone()
+        // The tables are f32; a bf16 forward multiplies in bf16.
+        let dtype = x.dtype();
+        let cast = |t: &Tensor<4>| if t.dtype() == dtype { t.clone() } else { t.clone().cast(FloatDType::from(dtype)) };
+        x * cast(&self.cos) + swapped * cast(&self.sin)
     }
 }
 

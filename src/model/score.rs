@@ -15,6 +15,7 @@ use burn::tensor::{Int, Tensor, TensorData};
 
 use super::error::ModelError;
 use super::llama::{Llama, Padding};
+use super::precision::to_f32;
 use super::tensors::host_vec;
 use super::tokenizer::Encoder;
 
@@ -128,7 +129,8 @@ fn masked_token_logps(model: &Llama, batch: &ScoreBatch) -> Option<(Tensor<2>, T
     let ids: Vec<i64> = batch.ids.iter().map(|&i| i as i64).collect();
     let ids = Tensor::<2, Int>::from_data(TensorData::new(ids, [b, len]), &device);
     let hidden = model.forward_hidden(ids.clone(), &batch.padding).narrow(1, start, scored_len);
-    let logps = log_softmax(model.lm_head(hidden), 2);
+    // The log-softmax over the vocabulary in f32 whatever the model computes in.
+    let logps = log_softmax(to_f32(model.lm_head(hidden)), 2);
     let targets = ids.narrow(1, start + 1, scored_len).unsqueeze_dim::<3>(2);
     let token = logps.gather(2, targets).reshape([b, scored_len]);
     let mut weights = Vec::with_capacity(b * scored_len);

@@ -135,7 +135,11 @@ fn plan_dataset(b: &mut PlanBuilder, grid: &Grid, shared: &mut Shared, d: &crate
         }
     };
     let ds = b.add(&format!("dataset/{}", d.name), TaskInput::Dataset(input), labels.clone(), deps);
-    let reference = ReferenceInput { truncation: grid_truncation(grid), model: grid.model.spec.clone() };
+    let reference = ReferenceInput {
+        truncation: grid_truncation(grid),
+        precision: grid.train.precision,
+        model: grid.model.spec.clone(),
+    };
     let reference =
         b.add(&format!("reference/{}", d.name), TaskInput::ReferenceLogps(reference), labels, vec![shared.base, ds]);
     (ds, reference)
@@ -187,6 +191,7 @@ fn plan_cell(b: &mut PlanBuilder, grid: &Grid, cell: &Cell, several_seeds: bool,
         micro_batch_size: t.micro_batch_size,
         max_prompt_tokens: t.max_prompt_tokens,
         max_response_tokens: t.max_response_tokens,
+        precision: t.precision,
     };
     let truncation = settings.truncation();
     let input =

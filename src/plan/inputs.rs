@@ -21,6 +21,7 @@ use super::task::TaskKind;
 use crate::data::builders::BuilderKind;
 use crate::eval::Evaluator;
 use crate::grid::schema::{KeepCheckpoints, PretrainSection, SamplingSection};
+use crate::model::precision::Precision;
 use crate::model::score::Truncation;
 use crate::model::spec::ModelSpec;
 use crate::objective::Objective;
@@ -189,6 +190,9 @@ pub struct BuilderAgents {
 pub struct ReferenceInput {
     #[serde(flatten)]
     pub truncation: Truncation,
+    /// Absent from the key when f32, so f32 keys are unchanged.
+    #[serde(skip_serializing_if = "Precision::is_f32")]
+    pub precision: Precision,
     /// In the key through the `base_model` parent.
     #[serde(skip)]
     pub model: ModelSpec,
@@ -217,6 +221,9 @@ pub struct TrainSettings {
     pub micro_batch_size: usize,
     pub max_prompt_tokens: usize,
     pub max_response_tokens: usize,
+    /// Absent from the key when f32, so f32 keys are unchanged.
+    #[serde(skip_serializing_if = "Precision::is_f32")]
+    pub precision: Precision,
 }
 
 impl TrainSettings {

@@ -3,6 +3,7 @@
 pub mod agent_input;
 pub mod build;
 pub mod inputs;
+pub mod memory;
 pub mod render;
 pub mod task;
 

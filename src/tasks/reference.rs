@@ -16,7 +16,8 @@ const SCORE_BATCH: usize = 32;
 
 pub fn run(input: &ReferenceInput, ctx: &TaskContext) -> anyhow::Result<Value> {
     let data = ctx.parent(TaskKind::Dataset)?;
-    let base = bundle::base(ctx, &input.model)?;
+    let mut base = bundle::base(ctx, &input.model)?;
+    base.model = input.precision.apply(base.model);
     let t = input.truncation;
     let reference = ReferenceLogps {
         train: score_pairs(&base, &read_jsonl(&data.join(DATASET_TRAIN))?, t, &|m| ctx.progress.set(m))?,

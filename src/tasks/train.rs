@@ -49,8 +49,11 @@ pub fn run(input: &TrainInput, ctx: &TaskContext) -> anyhow::Result<Value> {
         truncation: t.truncation(),
         seed: input.seed,
         pad_id: base.tokenizer.pad_id(),
+        precision: t.precision,
     };
-    let summary = train(&base.model, &pairs, &spec, &ctx.partial, &|m| ctx.progress.set(m))?;
+    // The base model moves into training, which keeps it on the device only if the objective
+    // needs it in-run.
+    let summary = train(base.model, &pairs, &spec, &ctx.partial, &|m| ctx.progress.set(m))?;
     // Hard links, not moves: the resumable state stays whole until the store commits the
     // artifact, so a kill at any moment loses nothing.
     for name in [EPOCHS_DIR, STEP_LOG] {

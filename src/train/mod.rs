@@ -4,6 +4,7 @@
 
 pub mod divergence;
 pub mod grad_norm;
+pub mod memory;
 pub mod optimizer;
 pub mod pairs;
 pub mod pretrain;

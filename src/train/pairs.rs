@@ -34,7 +34,7 @@ pub struct MicroBatch {
 
 pub fn micro_batch(
     policy: &Llama,
-    reference: &Llama,
+    reference: Option<&Llama>,
     objective: &Objective,
     pairs: &[&TokenPair],
     truncation: Truncation,
@@ -71,6 +71,8 @@ pub fn micro_batch(
             let kl_batch = ScoreBatch::from_ids(&kl_rows, truncation, pad_id)?;
             tokens += 2 * kl_batch.padding.keep().iter().filter(|k| **k).count();
             let policy_kl = summed_logps(&policy.valid(), &kl_batch);
+            let reference =
+                reference.ok_or_else(|| anyhow::anyhow!("`{}` needs the reference model in-run", objective.name()))?;
             let reference_kl = summed_logps(reference, &kl_batch);
             let on_device = |v: Vec<f32>| Tensor::<1>::from_data(TensorData::new(v, [n]), &device);
             unpaired = unpaired.with_kl(on_device(policy_kl), on_device(reference_kl));

@@ -25,6 +25,7 @@ use super::pairs::{TokenPair, micro_batch};
 use super::schedule::Schedule;
 use crate::model::checkpoint;
 use crate::model::llama::Llama;
+use crate::model::precision::Precision;
 use crate::model::score::Truncation;
 use crate::objective::{Metrics, Objective};
 
@@ -42,6 +43,8 @@ pub struct TrainSpec {
     pub truncation: Truncation,
     pub seed: u64,
     pub pad_id: u32,
+    /// What the policy computes in (`model::precision`); master weights stay f32.
+    pub precision: Precision,
 }
 
 /// A run's state folder: per-epoch checkpoints under [`EPOCHS_DIR`], the step log
@@ -100,10 +103,12 @@ pub fn log_path(state: &Path) -> PathBuf {
 }
 
 /// Trains a copy of `base` on `pairs`, writing checkpoints and the log under `state`.
-/// `base` stays untouched and serves as the reference model where one is needed in-run (KTO's
-/// mismatched pairs). `progress` receives a one-line status after each update.
+/// `base` is kept (frozen, on its device) only where the objective needs a reference model
+/// in-run (KTO's mismatched pairs); otherwise it is dropped once the policy is made, so
+/// training holds one model's weights on the device (reference log-probs are precomputed).
+/// `progress` receives a one-line status after each update.
 pub fn train(
-    base: &Llama,
+    base: Llama,
     pairs: &[TokenPair],
     spec: &TrainSpec,
     state: &Path,
@@ -121,7 +126,7 @@ pub fn train(
     let total_updates = steps_per_epoch * spec.epochs;
     let resume_dir = state.join("resume");
 
-    let (mut policy, mut optimizer, start_epoch, mut updates, mut seconds) = if resume_dir.join("meta.json").exists() {
+    let (policy, mut optimizer, start_epoch, mut updates, mut seconds) = if resume_dir.join("meta.json").exists() {
         let loaded = checkpoint::load(&resume_dir, &device).context("loading the resume checkpoint")?;
         let meta: ResumeMeta = serde_json::from_value(loaded.meta).context("reading the resume checkpoint's meta")?;
         let mut optimizer = build(spec.optimizer);
@@ -133,6 +138,8 @@ pub fn train(
         let model = Llama::from_tensors(base.config(), &base.to_tensors(), &device)?;
         (model, build(spec.optimizer), 1, 0, 0.0)
     };
+    let reference = spec.objective.needs_kl().then_some(base);
+    let mut policy = spec.precision.apply(policy);
     let resumed_from_epoch = start_epoch - 1;
     truncate_log(&log_path(state), updates)?;
     let mut log = std::fs::OpenOptions::new().create(true).append(true).open(log_path(state))?;
@@ -149,7 +156,8 @@ pub fn train(
             let mut tokens = 0usize;
             for micro in batch.chunks(spec.micro_batch_size) {
                 let chunk: Vec<&TokenPair> = micro.iter().map(|i| &pairs[*i]).collect();
-                let mb = micro_batch(&policy, base, &spec.objective, &chunk, spec.truncation, spec.pad_id)?;
+                let mb =
+                    micro_batch(&policy, reference.as_ref(), &spec.objective, &chunk, spec.truncation, spec.pad_id)?;
                 tokens += mb.tokens;
                 let out = spec.objective.loss(&mb.batch)?;
                 let loss_value = host_scalar(&out.loss);

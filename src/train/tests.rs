@@ -13,6 +13,7 @@ use super::{OptimizerKind, Schedule, TokenPair, TrainSpec, train};
 use crate::model::checkpoint;
 use crate::model::config::LlamaConfig;
 use crate::model::llama::Llama;
+use crate::model::precision::Precision;
 use crate::model::score::{ScoreBatch, Truncation, summed_logps};
 use crate::objective::Objective;
 
@@ -67,6 +68,7 @@ fn spec(objective: Objective, epochs: usize) -> TrainSpec {
         truncation: Truncation::default(),
         seed: 5,
         pad_id: 0,
+        precision: Precision::F32,
     }
 }
 
@@ -87,7 +89,7 @@ fn objectives_move_rewards_as_intended() {
     let data = pairs(&base, 16);
     let run = |objective: Objective| {
         let dir = tempfile::tempdir().expect("tempdir");
-        train(&base, &data, &spec(objective, 4), dir.path(), &|_| {}).expect("train");
+        train(base.clone(), &data, &spec(objective, 4), dir.path(), &|_| {}).expect("train");
         read_log(dir.path())
     };
     let apo_zero = run(Objective::ApoZero { beta: 0.1 });
@@ -112,7 +114,7 @@ fn unpaired_objectives_train_too() {
         Objective::ApoZeroUnpaired { beta: 0.1, desirable_weight: 1.0, undesirable_weight: 1.0 },
     ] {
         let dir = tempfile::tempdir().expect("tempdir");
-        train(&base, &data, &spec(objective, 2), dir.path(), &|_| {}).expect("train");
+        train(base.clone(), &data, &spec(objective, 2), dir.path(), &|_| {}).expect("train");
         let log = read_log(dir.path());
         assert_eq!(log.len(), 2);
         assert_eq!(log[0].z0.is_some(), objective.needs_kl(), "{}", objective.name());
@@ -125,12 +127,12 @@ fn a_killed_run_resumes_to_the_same_numbers() {
     let data = pairs(&base, 16);
     let s = spec(Objective::ApoZero { beta: 0.1 }, 3);
     let whole = tempfile::tempdir().expect("tempdir");
-    train(&base, &data, &s, whole.path(), &|_| {}).expect("train");
+    train(base.clone(), &data, &s, whole.path(), &|_| {}).expect("train");
 
     let killed = tempfile::tempdir().expect("tempdir");
     // Die in the middle of epoch 2, after its first update was logged.
     let died = catch_unwind(AssertUnwindSafe(|| {
-        train(&base, &data, &s, killed.path(), &|line| {
+        train(base.clone(), &data, &s, killed.path(), &|line| {
             if line.starts_with("epoch 2/3 step 1/") {
                 panic!("killed");
             }
@@ -138,7 +140,7 @@ fn a_killed_run_resumes_to_the_same_numbers() {
     }));
     assert!(died.is_err());
     assert!(epoch_dir(killed.path(), 1).exists() && !epoch_dir(killed.path(), 2).exists());
-    let summary = train(&base, &data, &s, killed.path(), &|_| {}).expect("resume");
+    let summary = train(base.clone(), &data, &s, killed.path(), &|_| {}).expect("resume");
     assert_eq!(summary.resumed_from_epoch, 1);
 
     assert_eq!(
@@ -158,7 +160,7 @@ fn a_non_finite_loss_stops_the_run_naming_the_step() {
     let mut data = pairs(&base, 8);
     data[0].reference_chosen = f32::NAN;
     let dir = tempfile::tempdir().expect("tempdir");
-    let err = train(&base, &data, &spec(Objective::Dpo { beta: 0.1 }, 1), dir.path(), &|_| {}).expect_err("NaN");
+    let err = train(base.clone(), &data, &spec(Objective::Dpo { beta: 0.1 }, 1), dir.path(), &|_| {}).expect_err("NaN");
     assert!(err.to_string().contains("non-finite loss") && err.to_string().contains("step 1"), "{err}");
 }
 
@@ -170,7 +172,7 @@ fn absurd_learning_rates_are_warned_about_in_the_summary() {
         let dir = tempfile::tempdir().expect("tempdir");
         let s = TrainSpec { learning_rate: lr, ..spec(Objective::Dpo { beta: 0.1 }, 3) };
         let seen = std::cell::RefCell::new(Vec::new());
-        let summary = train(&base, &data, &s, dir.path(), &|line| {
+        let summary = train(base.clone(), &data, &s, dir.path(), &|line| {
             if line.starts_with("warning: ") {
                 seen.borrow_mut().push(line);
             }
