@@ -31,6 +31,8 @@ enum Command {
     Logprob(cli::logprob::Args),
     /// Score a model on a benchmark (mmlu, hhh, world) outside a grid.
     Eval(cli::eval::Args),
+    /// Time DPO training steps of a random model at a published config (device benchmarks).
+    BenchStep(cli::bench_step::Args),
     /// Export a run's checkpoint as a Hugging Face model folder.
     Export(cli::export::Args),
     /// Write a built dataset of a grid as TRL-ready JSONL (prompt, chosen, rejected, metadata).
@@ -56,6 +58,7 @@ fn main() {
         Command::Generate(args) => cli::generate::run(args),
         Command::Logprob(args) => cli::logprob::run(args),
         Command::Eval(args) => cli::eval::run(args),
+        Command::BenchStep(args) => cli::bench_step::run(args),
         Command::Export(args) => cli::export::run(args),
         Command::ExportDataset(args) => cli::export_dataset::run(args),
         Command::Table(args) => cli::table::run(args),

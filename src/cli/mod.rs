@@ -1,5 +1,6 @@
 //! One file per subcommand: an `Args` struct and a `run(args) -> anyhow::Result<()>`.
 
+pub mod bench_step;
 pub mod cancel;
 pub mod common;
 pub mod contrast;
