@@ -176,5 +176,6 @@ mod tests {
         let loaded = crate::model::checkpoint::load(dir.path(), &device).unwrap().model;
         assert_eq!(loaded.embed_tokens.weight.val().dtype(), DType::F32);
         assert!(loaded.to_tensors() == want, "the checkpoint differs from the master weights");
+        assert!(bf16.to_tensors() == want, "to_tensors (export) reads the master weights, not the bf16 cast");
     }
 }

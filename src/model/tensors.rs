@@ -235,8 +235,9 @@ fn transpose(data: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     out
 }
 
+/// The stored weights (for a model computing in bf16, its f32 master copy, not the cast).
 fn host<const D: usize>(p: &Param<Tensor<D>>) -> HostTensor {
-    let t = p.val();
+    let t = p.base();
     HostTensor { shape: t.dims().to_vec(), data: host_vec(t) }
 }
 

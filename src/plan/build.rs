@@ -39,6 +39,7 @@ pub fn build(grid: &Grid) -> Plan {
         seed: data_seed,
         model: grid.model.spec.clone(),
         heldout: None,
+        precision: grid.train.precision,
         cell: "base".into(),
     };
     b.add("eval/base", TaskInput::Eval(eval_base), Labels { epoch: Some(0), ..Labels::default() }, vec![base]);
@@ -213,6 +214,7 @@ fn plan_cell(b: &mut PlanBuilder, grid: &Grid, cell: &Cell, several_seeds: bool,
             seed: grid.seeds[0],
             model: grid.model.spec.clone(),
             heldout: Some(HeldoutInput { beta: objective.loss.beta(), truncation }),
+            precision: t.precision,
             cell: id.clone(),
         };
         let labels = Labels { epoch: Some(epoch), ..labels.clone() };

@@ -266,6 +266,9 @@ pub struct EvalInput {
     /// For a run's checkpoints.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub heldout: Option<HeldoutInput>,
+    /// `[train] precision`: evaluation computes as training did. Absent from the key when f32.
+    #[serde(skip_serializing_if = "Precision::is_f32")]
+    pub precision: Precision,
     /// `DATASET/OBJECTIVE[/sSEED]`, or `base`: a label passed to an evaluator command's
     /// `{cell}` for its logs, not an input.
     #[serde(skip)]

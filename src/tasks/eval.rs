@@ -22,12 +22,13 @@ use crate::plan::inputs::{EvalInput, HeldoutInput};
 
 pub fn run(input: &EvalInput, ctx: &TaskContext) -> anyhow::Result<Value> {
     let epoch = input.epoch;
-    let model = if epoch == 0 {
+    let mut model = if epoch == 0 {
         bundle::base(ctx, &input.model)?
     } else {
         let run = ctx.parent(TaskKind::Train)?;
         bundle::load(&input.model, &epoch_dir(&run, epoch), &bundle::device(ctx)?)?
     };
+    model.model = input.precision.apply(model.model);
     let progress = |m: String| ctx.progress.set(format!("epoch {epoch}: {m}"));
     let scores =
         input.evaluators.iter().map(|e| evaluate(e, input, &model, ctx, &progress)).collect::<anyhow::Result<_>>()?;
