@@ -54,6 +54,9 @@ pub struct Args {
     /// The device's peak dense TFLOP/s in this precision, to report model FLOPs utilisation.
     #[arg(long)]
     peak_tflops: Option<f64>,
+    /// burn's balanced gradient checkpointing (`[train] activation_checkpointing`).
+    #[arg(long)]
+    checkpointing: bool,
     /// Print the model's config (Hugging Face `config.json` fields) and exit.
     #[arg(long)]
     print_config: bool,
@@ -78,7 +81,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     );
 
     let clock = Instant::now();
+    // The same random weights on every run of a backend.
+    device.seed(7);
     let autodiff = device.autodiff();
+    let autodiff = if args.checkpointing { autodiff.gradient_checkpointing() } else { autodiff };
     let mut policy = precision.apply(Llama::init(&config, &autodiff).context("initialising the model")?);
     let init_s = clock.elapsed().as_secs_f64();
     let pairs = random_pairs(&config, &args);
@@ -110,6 +116,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "model": args.model,
         "params": parameter_count(&config),
         "precision": precision.to_string(),
+        "activation_checkpointing": args.checkpointing,
         "device": name.to_string(),
         "rows": 2 * args.pairs,
         "tokens_per_row": args.prompt_tokens + args.response_tokens,

@@ -309,6 +309,10 @@ pub struct TrainSection {
     /// reference log-probs.
     #[serde(default)]
     pub precision: Precision,
+    /// Recompute memory-bound activations (norms, activations, elementwise ops) in the backward
+    /// instead of keeping them: burn's balanced gradient checkpointing. Same numbers, less memory.
+    #[serde(default)]
+    pub activation_checkpointing: bool,
 }
 
 impl Default for TrainSection {
@@ -324,6 +328,7 @@ impl Default for TrainSection {
             max_response_tokens: d_trunc(),
             keep_checkpoints: KeepCheckpoints::default(),
             precision: Precision::default(),
+            activation_checkpointing: false,
         }
     }
 }

@@ -193,6 +193,7 @@ fn plan_cell(b: &mut PlanBuilder, grid: &Grid, cell: &Cell, several_seeds: bool,
         max_prompt_tokens: t.max_prompt_tokens,
         max_response_tokens: t.max_response_tokens,
         precision: t.precision,
+        activation_checkpointing: t.activation_checkpointing,
     };
     let truncation = settings.truncation();
     let input =

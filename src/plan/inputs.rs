@@ -224,6 +224,9 @@ pub struct TrainSettings {
     /// Absent from the key when f32, so f32 keys are unchanged.
     #[serde(skip_serializing_if = "Precision::is_f32")]
     pub precision: Precision,
+    /// Not in the key: it changes memory, not numbers (`train::tests` checks bit for bit).
+    #[serde(skip)]
+    pub activation_checkpointing: bool,
 }
 
 impl TrainSettings {

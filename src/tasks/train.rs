@@ -50,6 +50,7 @@ pub fn run(input: &TrainInput, ctx: &TaskContext) -> anyhow::Result<Value> {
         seed: input.seed,
         pad_id: base.tokenizer.pad_id(),
         precision: t.precision,
+        activation_checkpointing: t.activation_checkpointing,
     };
     // The base model moves into training, which keeps it on the device only if the objective
     // needs it in-run.

@@ -45,6 +45,9 @@ pub struct TrainSpec {
     pub pad_id: u32,
     /// What the policy computes in (`model::precision`); master weights stay f32.
     pub precision: Precision,
+    /// burn's balanced gradient checkpointing: memory-bound activations recomputed in the
+    /// backward. Changes memory and time, not results.
+    pub activation_checkpointing: bool,
 }
 
 /// A run's state folder: per-epoch checkpoints under [`EPOCHS_DIR`], the step log
@@ -122,6 +125,7 @@ pub fn train(
     }
     std::fs::create_dir_all(state.join(EPOCHS_DIR)).with_context(|| format!("creating {}", state.display()))?;
     let device = base.device().autodiff();
+    let device = if spec.activation_checkpointing { device.gradient_checkpointing() } else { device };
     let steps_per_epoch = pairs.len().div_ceil(spec.batch_size);
     let total_updates = steps_per_epoch * spec.epochs;
     let resume_dir = state.join("resume");

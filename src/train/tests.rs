@@ -69,6 +69,7 @@ fn spec(objective: Objective, epochs: usize) -> TrainSpec {
         seed: 5,
         pad_id: 0,
         precision: Precision::F32,
+        activation_checkpointing: false,
     }
 }
 
@@ -152,6 +153,24 @@ fn a_killed_run_resumes_to_the_same_numbers() {
         m.to_tensors()
     };
     assert_eq!(weights(whole.path()), weights(killed.path()));
+}
+
+/// Activation checkpointing recomputes what it drops: the same losses and weights, bit for bit,
+/// which is why it is not part of a run's key.
+#[test]
+fn activation_checkpointing_changes_no_number() {
+    let base = small_model();
+    let data = pairs(&base, 16);
+    let plain = spec(Objective::Dpo { beta: 0.1 }, 2);
+    let checkpointed = TrainSpec { activation_checkpointing: true, ..plain.clone() };
+    let (a, b) = (tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"));
+    train(base.clone(), &data, &plain, a.path(), &|_| {}).expect("train");
+    train(base.clone(), &data, &checkpointed, b.path(), &|_| {}).expect("train checkpointed");
+    let losses = |dir: &Path| read_log(dir).iter().map(|l| l.loss).collect::<Vec<_>>();
+    assert_eq!(losses(a.path()), losses(b.path()));
+    let weights =
+        |dir: &Path| checkpoint::load(&epoch_dir(dir, 2), &Device::flex()).expect("checkpoint").model.to_tensors();
+    assert!(weights(a.path()) == weights(b.path()), "checkpointed training ended with other weights");
 }
 
 #[test]
