@@ -4,6 +4,7 @@
 //! lines are printed instead, for each finished task and each task's milestones (a training
 //! run's saved epochs), so a log still shows how far a long run has come.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -24,17 +25,23 @@ pub struct TaskProgress {
     id: String,
     /// Print milestones as plain lines (stderr is not a terminal).
     plain: bool,
+    /// The last [`Self::set`] status, which a milestone line repeats.
+    status: Arc<Mutex<String>>,
 }
 
 impl TaskProgress {
     /// A progress line that goes nowhere (for tests and direct calls).
     pub fn hidden() -> TaskProgress {
-        TaskProgress { bar: ProgressBar::hidden(), id: String::new(), plain: false }
+        TaskProgress { bar: ProgressBar::hidden(), id: String::new(), plain: false, status: Arc::default() }
     }
 
     /// What the task is doing now, e.g. `epoch 3/18 step 40/120 loss 0.5120 margin 0.100 eta 2m 10s`.
     pub fn set(&self, message: impl Into<String>) {
-        self.bar.set_message(message.into());
+        let message = message.into();
+        if let Ok(mut status) = self.status.lock() {
+            status.clone_from(&message);
+        }
+        self.bar.set_message(message);
     }
 
     /// A step worth a line in a log too (a training run's saved epoch): shown like [`Self::set`]
@@ -42,7 +49,7 @@ impl TaskProgress {
     /// (<last status>)` elsewhere.
     pub fn milestone(&self, message: impl Into<String>) {
         let message = message.into();
-        let last = self.bar.message();
+        let last = self.status.lock().map(|s| s.clone()).unwrap_or_default();
         let line = if last.is_empty() { message } else { format!("{message} ({last})") };
         if self.plain {
             eprintln!("  {}: {line}", self.id);
@@ -77,7 +84,7 @@ impl Progress {
         );
         bar.set_prefix(id.to_string());
         bar.enable_steady_tick(Duration::from_millis(250));
-        TaskProgress { bar, id: id.to_string(), plain: self.plain }
+        TaskProgress { bar, id: id.to_string(), plain: self.plain, status: Arc::default() }
     }
 
     pub fn log(&self, line: &str) {

@@ -420,6 +420,37 @@ mod tests {
     }
 
     #[test]
+    fn timing_spans_the_earliest_start_to_the_latest_end_and_adds_task_times() {
+        let m = |started: &str, finished: &str, seconds: f64| crate::store::Manifest {
+            id: "t".into(),
+            kind: "eval".into(),
+            key: "k".into(),
+            params: serde_json::Value::Null,
+            labels: serde_json::Value::Null,
+            parents: vec![],
+            tool_version: "0".into(),
+            started: started.into(),
+            finished: finished.into(),
+            seconds,
+            status: crate::store::Status::Done,
+            error: None,
+            summary: serde_json::Value::Null,
+        };
+        let ms = [
+            m("2026-11-30T08:05:00Z", "2026-11-30T08:17:10Z", 730.0),
+            m("2026-11-30T08:00:00Z", "2026-11-30T08:01:00Z", 60.0),
+            m("not a time", "2026-11-30T09:00:00Z", 5.0),
+        ];
+        let t = Timing::of(ms.iter()).expect("two readable manifests");
+        assert_eq!((t.tasks, t.wall_s, t.task_s), (2, 1030.0, 790.0));
+        assert_eq!(
+            (t.first_started.as_str(), t.last_finished.as_str()),
+            ("2026-11-30T08:00:00Z", "2026-11-30T08:17:10Z")
+        );
+        assert_eq!(Timing::of(ms[2..].iter()), None);
+    }
+
+    #[test]
     fn an_older_manifest_without_model_fraction_still_reads() {
         let json = r#"{"builder":"judge_off_policy","filters":{"considered":5,"kept":5},
             "contrast":{"pairs":5,"mean_jaccard":11.0,"mean_levenshtein":41.0},
