@@ -9,8 +9,9 @@
 //!
 //! Files (names are an interface): `table1.{md,csv,tex}`, `table2.*`, `table4.*`, `table5.*`
 //! (only for grids with unpaired objectives), `epochs.csv`, `steps.csv`, `report.md` (all tables
-//! and figures on one page), `figures/{figure4,scores}_<dataset>.{svg,png}` and each training
-//! run's TensorBoard view under `tensorboard/` ([`tensorboard`]).
+//! and figures on one page), `report.html` (the same as one self-contained file, [`html`]),
+//! `figures/{figure4,scores}_<dataset>.{svg,png}` and each training run's TensorBoard view
+//! under `tensorboard/` ([`tensorboard`]).
 
 pub mod collect;
 pub mod figures;
