@@ -31,5 +31,7 @@ pub mod plan;
 pub mod report;
 pub mod store;
 pub mod tasks;
+/// TensorBoard event files, written as views of the store.
+pub mod tensorboard;
 pub mod train;
 pub mod world;

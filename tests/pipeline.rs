@@ -169,3 +169,22 @@ fn the_same_seed_gives_byte_identical_datasets_and_another_seed_different_ones()
         assert_ne!(Some(bytes), c.get(id), "{id}: another seed gives another dataset");
     }
 }
+
+/// Where stderr is no terminal (a log file, a batch job), a run still shows how far each
+/// training run has come: a line per saved epoch with its step, loss and time left.
+#[test]
+fn a_log_shows_each_saved_epoch_with_loss_and_time_left() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(BIN).arg("run").arg(grid(dir.path(), "")).output().expect("run");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    for epoch in 1..=2 {
+        let line = err
+            .lines()
+            .find(|l| l.starts_with(&format!("  train/clair/dpo: epoch {epoch}/2 saved (epoch {epoch}/2 step ")))
+            .unwrap_or_else(|| panic!("no line for epoch {epoch}: {err}"));
+        assert!(line.contains(" loss ") && line.contains(" eta "), "{line}");
+    }
+    let saved = err.find("epoch 2/2 saved").expect("epoch 2 line");
+    assert!(saved < err.find("done    train/clair/dpo").expect("done line"), "{err}");
+}

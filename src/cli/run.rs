@@ -166,7 +166,8 @@ fn run_on_slurm(loaded: &Loaded, grid: &Path, opts: &ExecOptions) -> anyhow::Res
     })
     .context("installing the Ctrl-C handler")?;
     let executor = SlurmExecutor { settings, job, interrupted };
-    let mut sched = Scheduler::new(&loaded.plan, &store, opts.targets.as_deref(), opts.show_progress);
+    let mut sched =
+        Scheduler::new(&loaded.plan, &store, opts.targets.as_deref(), opts.show_progress).watched_by(&TaskRunner);
     executor.execute(&mut sched, &TaskRunner)?;
     Ok(sched.into_outcome())
 }

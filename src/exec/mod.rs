@@ -36,6 +36,16 @@ pub trait Runner: Sync {
     /// Writes the task's artifacts into `ctx.out` and returns a summary for its manifest. A
     /// `"notes"` list of strings in the summary is also printed under the task's `done` line.
     fn run(&self, task: &Task, ctx: &TaskContext) -> anyhow::Result<Value>;
+
+    /// Told that `plan.tasks[index]` is now done in the store, by the scheduler of the process
+    /// that runs the grid, one task at a time, whichever backend ran it: for views of the store
+    /// that follow it as it fills (a training run's TensorBoard view after each of its
+    /// evaluations). Called after the commit, so a view made here sees this task and every
+    /// one before it; made in the tasks themselves, two evaluations ending together could
+    /// each miss the other. Returns warnings to show; the task stays done whatever happens.
+    fn after_commit(&self, _plan: &Plan, _store: &Store, _index: usize) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Everything a running task may use.
@@ -96,7 +106,7 @@ pub struct ExecOptions {
 
 /// Runs the plan (or the part `opts.targets` needs) to completion on the local executor.
 pub fn execute(plan: &Plan, store: &Store, runner: &dyn Runner, opts: &ExecOptions) -> Result<Outcome, StoreError> {
-    let mut sched = Scheduler::new(plan, store, opts.targets.as_deref(), opts.show_progress);
+    let mut sched = Scheduler::new(plan, store, opts.targets.as_deref(), opts.show_progress).watched_by(runner);
     LocalExecutor { slots: opts.slots.clone() }.execute(&mut sched, runner)?;
     Ok(sched.into_outcome())
 }

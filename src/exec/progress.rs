@@ -1,7 +1,10 @@
-//! The progress display: one bar for the whole run, one line per running task with whatever
-//! the task last reported (epoch/step, loss, ETA). Quiet when stderr is not a terminal, where
-//! plain log lines are printed instead.
+//! The progress display: one bar for the whole run, one line per running task with its
+//! elapsed time and whatever the task last reported (a training run: epoch/step, loss, time
+//! left). When stderr is not a terminal (a log file, a batch job) bars would be noise: plain
+//! lines are printed instead, for each finished task and each task's milestones (a training
+//! run's saved epochs), so a log still shows how far a long run has come.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -18,17 +21,40 @@ pub struct Progress {
 #[derive(Clone)]
 pub struct TaskProgress {
     bar: ProgressBar,
+    /// The task's id, for plain lines.
+    id: String,
+    /// Print milestones as plain lines (stderr is not a terminal).
+    plain: bool,
+    /// The last [`Self::set`] status, which a milestone line repeats.
+    status: Arc<Mutex<String>>,
 }
 
 impl TaskProgress {
     /// A progress line that goes nowhere (for tests and direct calls).
     pub fn hidden() -> TaskProgress {
-        TaskProgress { bar: ProgressBar::hidden() }
+        TaskProgress { bar: ProgressBar::hidden(), id: String::new(), plain: false, status: Arc::default() }
     }
 
-    /// What the task is doing now, e.g. `epoch 3/18 step 40/120 loss 0.512 eta 2m`.
+    /// What the task is doing now, e.g. `epoch 3/18 step 40/120 loss 0.5120 margin 0.100 eta 2m 10s`.
     pub fn set(&self, message: impl Into<String>) {
-        self.bar.set_message(message.into());
+        let message = message.into();
+        if let Ok(mut status) = self.status.lock() {
+            status.clone_from(&message);
+        }
+        self.bar.set_message(message);
+    }
+
+    /// A step worth a line in a log too (a training run's saved epoch): shown like [`Self::set`]
+    /// on a terminal, followed by the task's last status, and printed as `  <id>: <message>
+    /// (<last status>)` elsewhere.
+    pub fn milestone(&self, message: impl Into<String>) {
+        let message = message.into();
+        let last = self.status.lock().map(|s| s.clone()).unwrap_or_default();
+        let line = if last.is_empty() { message } else { format!("{message} ({last})") };
+        if self.plain {
+            eprintln!("  {}: {line}", self.id);
+        }
+        self.bar.set_message(line);
     }
 
     pub(crate) fn finish(&self) {
@@ -53,10 +79,12 @@ impl Progress {
 
     pub fn start(&self, id: &str) -> TaskProgress {
         let bar = self.multi.add(ProgressBar::new_spinner());
-        bar.set_style(ProgressStyle::with_template("  {spinner} {prefix} {wide_msg}").expect("static template"));
+        bar.set_style(
+            ProgressStyle::with_template("  {spinner} {prefix} [{elapsed}] {wide_msg}").expect("static template"),
+        );
         bar.set_prefix(id.to_string());
         bar.enable_steady_tick(Duration::from_millis(250));
-        TaskProgress { bar }
+        TaskProgress { bar, id: id.to_string(), plain: self.plain, status: Arc::default() }
     }
 
     pub fn log(&self, line: &str) {

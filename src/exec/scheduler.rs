@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
+use super::Runner;
 use super::progress::Progress;
 use crate::plan::Plan;
 use crate::store::{Check, Store, TaskState};
@@ -61,6 +62,8 @@ pub struct Scheduler<'a> {
     ready: BTreeSet<usize>,
     running: usize,
     outcome: Outcome,
+    /// Told of each task that finished well ([`Runner::after_commit`]).
+    watcher: Option<&'a dyn Runner>,
 }
 
 impl<'a> Scheduler<'a> {
@@ -91,7 +94,13 @@ impl<'a> Scheduler<'a> {
         for (i, problem) in &outcome.quarantined {
             progress.log(&format!("CORRUPT {}: {problem}; moved aside, running it again", plan.tasks[*i].id));
         }
-        Scheduler { plan, store, progress, state, ready, running: 0, outcome }
+        Scheduler { plan, store, progress, state, ready, running: 0, outcome, watcher: None }
+    }
+
+    /// Tells `runner` of each task that finishes well, after its commit.
+    pub fn watched_by(mut self, runner: &'a dyn Runner) -> Self {
+        self.watcher = Some(runner);
+        self
     }
 
     /// The next ready task, now marked running (lowest index first: plan order).
@@ -120,6 +129,9 @@ impl<'a> Scheduler<'a> {
                 let notes = summary.get("notes").and_then(Value::as_array).into_iter().flatten();
                 for note in notes.filter_map(Value::as_str) {
                     self.progress.log(&format!("        {note}"));
+                }
+                for w in self.watcher.map(|r| r.after_commit(self.plan, self.store, i)).unwrap_or_default() {
+                    self.progress.log(&format!("        warning: {w}"));
                 }
                 for c in self.plan.children(i) {
                     if let State::Waiting(n) = &mut self.state[c] {

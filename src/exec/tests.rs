@@ -46,6 +46,8 @@ struct Recorder {
     panic: BTreeSet<String>,
     devices: Mutex<Vec<String>>,
     sleep_ms: u64,
+    /// `(id, done in the store then)` of each `after_commit` call.
+    committed: Mutex<Vec<(String, bool)>>,
 }
 
 impl Runner for Recorder {
@@ -69,6 +71,12 @@ impl Runner for Recorder {
         }
         std::fs::write(ctx.out.join("out.txt"), &task.id)?;
         Ok(json!({ "id": task.id }))
+    }
+
+    fn after_commit(&self, plan: &Plan, store: &Store, index: usize) -> Vec<String> {
+        let task = &plan.tasks[index];
+        self.committed.lock().expect("lock").push((task.id.clone(), store.is_done(&task.key)));
+        vec![format!("{} seen", task.id)]
     }
 }
 
@@ -229,4 +237,19 @@ fn atomic_writes_replace_whole_files() {
     assert_eq!(std::fs::read(&p).expect("read"), b"second");
     let leftovers: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").flatten().map(|e| e.file_name()).collect();
     assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+}
+
+/// `after_commit` hears of every task that finished well, once, after its commit, and of no
+/// failed or skipped one; a task whose parent failed is never run, so never heard of.
+#[test]
+fn after_commit_follows_each_successful_commit() {
+    let (_d, store) = store();
+    let plan = test_plan("watch");
+    let r = Recorder { fail: ["b".to_string()].into(), ..Recorder::default() };
+    let out = execute(&plan, &store, &r, &opts(2)).expect("run");
+    assert_eq!(out.failed.len(), 1);
+    let mut heard = r.committed.lock().expect("lock").clone();
+    heard.sort();
+    let want: Vec<(String, bool)> = ["a", "c", "e", "f"].iter().map(|id| (id.to_string(), true)).collect();
+    assert_eq!(heard, want);
 }

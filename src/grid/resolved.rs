@@ -37,6 +37,13 @@ pub struct Grid {
     pub executor: super::executor::Executor,
 }
 
+impl Grid {
+    /// Where the grid's reports go: `<results>/<grid name>/`.
+    pub fn results_dir(&self) -> PathBuf {
+        self.results.join(&self.name)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct GridModel {
     pub spec: ModelSpec,

@@ -196,8 +196,17 @@ fn plan_cell(b: &mut PlanBuilder, grid: &Grid, cell: &Cell, several_seeds: bool,
         activation_checkpointing: t.activation_checkpointing,
     };
     let truncation = settings.truncation();
-    let input =
-        TrainInput { objective: objective.loss, train: settings, seed: cell.seed, model: grid.model.spec.clone() };
+    let mut tensorboard = grid.results_dir().join("tensorboard").join(&dataset.name).join(&objective.name);
+    if several_seeds {
+        tensorboard.push(format!("s{}", cell.seed));
+    }
+    let input = TrainInput {
+        objective: objective.loss,
+        train: settings,
+        seed: cell.seed,
+        model: grid.model.spec.clone(),
+        tensorboard,
+    };
     let labels = Labels {
         dataset: Some(dataset.name.clone()),
         objective: Some(objective.name.clone()),

@@ -5,14 +5,17 @@
 //! Every field that changes a task's output is in its key, directly or through a parent:
 //! - serialized fields are hashed into the task's own key;
 //! - fields marked `#[serde(skip)]` say why in their doc comment: either they change no output
-//!   (an API's timeout or concurrency, a label), or they are already in the key of the named
-//!   parent, whose key is part of this one (the model spec through `base_model`).
+//!   (an API's timeout or concurrency, a label, where a view of the store is written), or they
+//!   are already in the key of the named parent, whose key is part of this one (the model spec
+//!   through `base_model`).
 //!
 //! `plan::tests::every_input_a_task_reads_changes_its_key` checks both kinds of field.
 //!
 //! The JSON shapes of the base model, prompts, sample, dataset, reference and train inputs are
 //! the ones earlier versions wrote with `json!`, so stores filled before the types existed keep
 //! their keys.
+
+use std::path::PathBuf;
 
 use serde::{Serialize, Serializer};
 
@@ -208,6 +211,13 @@ pub struct TrainInput {
     /// In the key through the `base_model` parent.
     #[serde(skip)]
     pub model: ModelSpec,
+    /// The folder of the run's TensorBoard view,
+    /// `<results>/<grid>/tensorboard/<dataset>/<objective>[/s<seed>]`. Not in the key: it
+    /// changes no artifact (the view is written outside the store, and made anew from the
+    /// store wherever it goes), so the same run under another grid name or results folder is
+    /// the same work and stays cached.
+    #[serde(skip)]
+    pub tensorboard: PathBuf,
 }
 
 /// The settings of `[train]` that change a run (not `keep_checkpoints`, which is `prune`'s).

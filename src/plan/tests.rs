@@ -192,3 +192,19 @@ fn every_input_a_task_reads_changes_its_key() {
     let slower = keys(&plan(&format!("{base}{judge}timeout_s = 999\nconcurrency = 3\n")));
     assert_eq!(with_judge, slower);
 }
+
+/// Where the reports and TensorBoard views go is no input: another results folder or grid name
+/// keeps every key (the runs stay cached), and each run's view folder follows them.
+#[test]
+fn the_results_folder_changes_no_key_but_moves_the_views() {
+    let a = plan(GRID);
+    let b = plan(&GRID.replace("name = \"k\"", "name = \"k2\"\nresults = \"elsewhere\""));
+    assert_eq!(keys(&a), keys(&b));
+    let view = |p: &Plan, id: &str| match &p.tasks[p.index_of(id).expect("planned")].input {
+        super::TaskInput::Train(t) => t.tensorboard.clone(),
+        other => panic!("{id} is no training run: {other:?}"),
+    };
+    assert_eq!(view(&b, "train/offp/sft"), Path::new("elsewhere/k2/tensorboard/offp/sft"));
+    let seeds = plan(&GRID.replace("seed = 3", "seeds = [3, 4]"));
+    assert_eq!(view(&seeds, "train/clair/dpo/s4"), Path::new("results/k/tensorboard/clair/dpo/s4"));
+}

@@ -36,6 +36,52 @@ pub struct Collected {
     pub runs: Vec<RunData>,
     /// Artifacts that exist but could not be read (file and reason).
     pub warnings: Vec<String>,
+    /// When the finished tasks ran; `None` before any has.
+    pub timing: Option<Timing>,
+}
+
+/// When a grid's finished tasks ran, from their manifests.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timing {
+    pub tasks: usize,
+    /// The earliest start and the latest end among the tasks, as the manifests record them.
+    pub first_started: String,
+    pub last_finished: String,
+    /// Seconds from that start to that end: the grid's wall time when one `run` did all of it
+    /// (with pauses in between when several runs filled the store).
+    pub wall_s: f64,
+    /// The tasks' own times added up.
+    pub task_s: f64,
+}
+
+impl Timing {
+    /// Folds the manifests of finished tasks; `None` for none (or none with readable times).
+    fn of<'a>(manifests: impl Iterator<Item = &'a crate::store::Manifest>) -> Option<Timing> {
+        let mut t: Option<(std::time::SystemTime, String, std::time::SystemTime, String, usize, f64)> = None;
+        for m in manifests {
+            let (Ok(start), Ok(end)) = (humantime::parse_rfc3339(&m.started), humantime::parse_rfc3339(&m.finished))
+            else {
+                continue;
+            };
+            let (s0, s0_text, e1, e1_text, n, sum) =
+                t.get_or_insert_with(|| (start, m.started.clone(), end, m.finished.clone(), 0, 0.0));
+            if start < *s0 {
+                (*s0, *s0_text) = (start, m.started.clone());
+            }
+            if end > *e1 {
+                (*e1, *e1_text) = (end, m.finished.clone());
+            }
+            *n += 1;
+            *sum += m.seconds;
+        }
+        t.map(|(s0, first_started, e1, last_finished, tasks, task_s)| Timing {
+            tasks,
+            first_started,
+            last_finished,
+            wall_s: e1.duration_since(s0).map(|d| d.as_secs_f64()).unwrap_or(0.0),
+            task_s,
+        })
+    }
 }
 
 /// One dataset's Table 1 numbers (from its `manifest.json`).
@@ -142,9 +188,9 @@ impl From<&Heldout> for HeldoutPoint {
 }
 
 impl EvalPoint {
-    /// The point of an evaluation, from its headline (first) benchmark; `None` when it has no
-    /// score at all.
-    fn from_result(r: &EvalResult, benchmark: usize) -> Option<Self> {
+    /// The point of an evaluation, from its `benchmark`-th benchmark (0: the headline); `None`
+    /// when it has no such score.
+    pub(crate) fn from_result(r: &EvalResult, benchmark: usize) -> Option<Self> {
         let headline = r.scores.get(benchmark)?;
         Some(EvalPoint {
             epoch: r.epoch,
@@ -213,6 +259,14 @@ pub fn collect_benchmark(grid: &Grid, plan: &Plan, store: &Store, benchmark: usi
             TaskState::Missing => {}
         }
     }
+    let manifests: Vec<crate::store::Manifest> = plan
+        .tasks
+        .iter()
+        .zip(&intact)
+        .filter(|(_, ok)| **ok)
+        .filter_map(|(t, _)| store.manifest(&t.key).ok())
+        .collect();
+    c.timing = Timing::of(manifests.iter());
     let intact = &intact;
     let done = |kind: TaskKind| {
         plan.tasks.iter().enumerate().filter(move |(i, t)| t.kind() == kind && intact[*i]).map(|(_, t)| t)
@@ -280,16 +334,18 @@ fn reference_means<'a>(
     for t in tasks {
         let Some(ds) = &t.labels.dataset else { continue };
         let path = store.artifact_dir(&t.key).join(ReferenceLogps::FILE);
-        if let Some(r) = read::<ReferenceLogps>(&path, warnings)
-            && !r.heldout.is_empty()
-        {
-            let n = r.heldout.len() as f64;
-            let chosen = r.heldout.iter().map(|p| p[0] as f64).sum::<f64>() / n;
-            let rejected = r.heldout.iter().map(|p| p[1] as f64).sum::<f64>() / n;
-            reference.insert(ds.clone(), (chosen, rejected));
+        if let Some(means) = read::<ReferenceLogps>(&path, warnings).as_ref().and_then(heldout_means) {
+            reference.insert(ds.clone(), means);
         }
     }
     reference
+}
+
+/// The reference's mean held-out log-probs (chosen, rejected); `None` without held-out pairs.
+pub(crate) fn heldout_means(r: &ReferenceLogps) -> Option<(f64, f64)> {
+    let n = r.heldout.len() as f64;
+    let mean = |side: usize| r.heldout.iter().map(|p| p[side] as f64).sum::<f64>() / n;
+    (!r.heldout.is_empty()).then(|| (mean(0), mean(1)))
 }
 
 fn train_info(store: &Store, key: &str, warnings: &mut Vec<String>) -> Option<TrainInfo> {
@@ -361,6 +417,37 @@ mod tests {
         let w = n.winner_vs_model.unwrap();
         assert_eq!((w.compared, w.winner_better, w.model_better, w.fraction), (4, 3, 1, 0.75));
         assert_eq!((w.model_fraction, w.suggested.as_str()), (Some(0.25), "apo_zero"));
+    }
+
+    #[test]
+    fn timing_spans_the_earliest_start_to_the_latest_end_and_adds_task_times() {
+        let m = |started: &str, finished: &str, seconds: f64| crate::store::Manifest {
+            id: "t".into(),
+            kind: "eval".into(),
+            key: "k".into(),
+            params: serde_json::Value::Null,
+            labels: serde_json::Value::Null,
+            parents: vec![],
+            tool_version: "0".into(),
+            started: started.into(),
+            finished: finished.into(),
+            seconds,
+            status: crate::store::Status::Done,
+            error: None,
+            summary: serde_json::Value::Null,
+        };
+        let ms = [
+            m("2026-11-30T08:05:00Z", "2026-11-30T08:17:10Z", 730.0),
+            m("2026-11-30T08:00:00Z", "2026-11-30T08:01:00Z", 60.0),
+            m("not a time", "2026-11-30T09:00:00Z", 5.0),
+        ];
+        let t = Timing::of(ms.iter()).expect("two readable manifests");
+        assert_eq!((t.tasks, t.wall_s, t.task_s), (2, 1030.0, 790.0));
+        assert_eq!(
+            (t.first_started.as_str(), t.last_finished.as_str()),
+            ("2026-11-30T08:00:00Z", "2026-11-30T08:17:10Z")
+        );
+        assert_eq!(Timing::of(ms[2..].iter()), None);
     }
 
     #[test]

@@ -9,16 +9,20 @@
 //!
 //! Files (names are an interface): `table1.{md,csv,tex}`, `table2.*`, `table4.*`, `table5.*`
 //! (only for grids with unpaired objectives), `epochs.csv`, `steps.csv`, `report.md` (all tables
-//! and figures on one page) and `figures/{figure4,scores}_<dataset>.{svg,png}`.
+//! and figures on one page), `report.html` (the same as one self-contained file, [`html`]),
+//! `figures/{figure4,scores}_<dataset>.{svg,png}` and each training run's TensorBoard view
+//! under `tensorboard/` ([`tensorboard`]).
 
 pub mod collect;
 pub mod figures;
+pub mod html;
 pub mod render;
 pub mod stats;
 pub mod table1;
 pub mod table2;
 pub mod table4;
 pub mod table5;
+pub mod tensorboard;
 pub mod tidy;
 
 use std::path::{Path, PathBuf};
@@ -37,6 +41,8 @@ pub enum ReportError {
     Csv(#[from] csv::Error),
     #[error("drawing figure {0}")]
     Figure(String),
+    #[error("writing a TensorBoard view: {0}")]
+    Tensorboard(#[from] crate::tensorboard::ViewError),
 }
 
 /// One output file, `path` relative to the report folder.
@@ -73,6 +79,7 @@ pub fn publish(grid: &Grid, plan: &crate::plan::Plan, store: &crate::store::Stor
     let collected = collect(grid, plan, store);
     let mut files = render_all(&collected)?;
     // Every other benchmark gets its own Table 2.
+    let mut others = Vec::new();
     for (i, name) in collected.benchmarks.iter().enumerate().skip(1) {
         let other = collect::collect_benchmark(grid, plan, store, i);
         for (format, ext) in [(Format::Markdown, "md"), (Format::Csv, "csv"), (Format::Latex, "tex")] {
@@ -80,7 +87,26 @@ pub fn publish(grid: &Grid, plan: &crate::plan::Plan, store: &crate::store::Stor
                 files.push(ReportFile::text(format!("table2_{name}.{ext}"), text));
             }
         }
+        others.push((name.clone(), other));
     }
+    // The one-file report, with the figures just drawn inlined.
+    let figures: Vec<(String, String)> = files
+        .iter()
+        .filter(|f| f.path.starts_with("figures") && f.path.extension().is_some_and(|e| e == "svg"))
+        .map(|f| {
+            let name = f.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            (name, String::from_utf8_lossy(&f.bytes).into_owned())
+        })
+        .collect();
+    let page = html::page(&html::Page {
+        collected: &collected,
+        others: &others,
+        figures: &figures,
+        grid_path: grid.path.display().to_string(),
+        grid_text: std::fs::read_to_string(&grid.path).map_err(|e| e.to_string()),
+        warnings: warning_lines(&collected),
+    });
+    files.push(ReportFile::text("report.html", page));
     let dir = results_dir(grid);
     // Temp files of writers killed mid-write (`.NAME.PID.tmp`) are left by nobody alive.
     if dir.exists() {
@@ -88,37 +114,50 @@ pub fn publish(grid: &Grid, plan: &crate::plan::Plan, store: &crate::store::Stor
             .map_err(|source| ReportError::Io { path: dir.clone(), source })?;
     }
     write_files(&dir, &files)?;
+    // The runs' TensorBoard views too, so one missed by a crash (or a store filled before
+    // views existed) is made here; unreadable artifacts are already among the warnings.
+    let mut collected = collected;
+    for w in tensorboard::refresh_all(plan, store)? {
+        if !collected.warnings.contains(&w) {
+            collected.warnings.push(w);
+        }
+    }
     Ok(Published { dir, files: files.len(), collected })
 }
 
 /// Where a grid's reports go: `<results>/<grid name>/`.
 pub fn results_dir(grid: &Grid) -> PathBuf {
-    grid.results.join(&grid.name)
+    grid.results_dir()
 }
+
+/// The report's table numbers, in page order.
+pub const TABLES: [u8; 4] = [1, 2, 4, 5];
 
 /// Table `number` (1, 2, 4 or 5) in `format`; `None` for another number, or for Table 5 when
 /// the grid has no unpaired objective.
 pub fn table_text(c: &Collected, number: u8, format: Format) -> Result<Option<String>, ReportError> {
     let imp = improvement(c);
     let text = match (number, format) {
+        (_, Format::Csv) if display_table(c, &imp, number).is_none() => return Ok(None),
         (1, Format::Csv) => table1::csv(&c.datasets)?,
-        (1, f) => show(table1::table(&c.datasets), f),
         (2, Format::Csv) => table2::csv(&imp)?,
-        (2, f) => show(table2::table(&imp), f),
         (4, Format::Csv) => table4::csv(&imp)?,
-        (4, f) => show(table4::table(&imp), f),
-        (5, _) if !table5::applies(&imp) => return Ok(None),
         (5, Format::Csv) => table5::csv(&imp)?,
-        (5, f) => show(table5::table(&imp), f),
-        _ => return Ok(None),
+        (_, Format::Latex) => return Ok(display_table(c, &imp, number).map(|t| t.latex())),
+        _ => return Ok(display_table(c, &imp, number).map(|t| t.markdown())),
     };
     Ok(Some(text))
 }
 
-fn show(t: render::Table, format: Format) -> String {
-    match format {
-        Format::Latex => t.latex(),
-        _ => t.markdown(),
+/// Table `number` for display (Markdown, LaTeX, HTML); `None` for another number, or for
+/// Table 5 when the grid has no unpaired objective.
+pub fn display_table(c: &Collected, imp: &Improvement, number: u8) -> Option<render::Table> {
+    match number {
+        1 => Some(table1::table(&c.datasets)),
+        2 => Some(table2::table(imp)),
+        4 => Some(table4::table(imp)),
+        5 if table5::applies(imp) => Some(table5::table(imp)),
+        _ => None,
     }
 }
 
@@ -158,14 +197,7 @@ pub fn render_all(c: &Collected) -> Result<Vec<ReportFile>, ReportError> {
         files.push(ReportFile { path: PathBuf::from(format!("figures/{}.png", fig.name)), bytes: r.png });
         page.push_str(&format!("![{0}](figures/{0}.png)\n\n", fig.name));
     }
-    let diverged: Vec<String> = c
-        .runs
-        .iter()
-        .filter_map(|r| r.train.as_ref().map(|t| (r, t)))
-        .flat_map(|(r, t)| {
-            t.warnings.iter().map(move |w| format!("- {}/{} (seed {}): {w}", r.dataset, r.objective, r.seed))
-        })
-        .collect();
+    let diverged: Vec<String> = diverged(c).iter().map(|d| format!("- {d}")).collect();
     if !diverged.is_empty() {
         page.push_str(
             "## Training warnings\n\nThese runs look diverged; their rows in Table 2 are not to be trusted.\n\n",
@@ -181,6 +213,23 @@ pub fn render_all(c: &Collected) -> Result<Vec<ReportFile>, ReportError> {
     }
     files.push(ReportFile::text("report.md", page));
     Ok(files)
+}
+
+/// One line per divergence warning of a run: `clair/dpo (seed 3): <warning>`.
+fn diverged(c: &Collected) -> Vec<String> {
+    let trained = c.runs.iter().filter_map(|r| r.train.as_ref().map(|t| (r, t)));
+    trained
+        .flat_map(|(r, t)| {
+            t.warnings.iter().map(move |w| format!("{}/{} (seed {}): {w}", r.dataset, r.objective, r.seed))
+        })
+        .collect()
+}
+
+/// The HTML report's warnings: diverged runs (their Table 2 rows are not to be trusted) and
+/// artifacts that could not be read, as `report.md` lists them.
+fn warning_lines(c: &Collected) -> Vec<String> {
+    let diverged = diverged(c).into_iter().map(|d| format!("diverged, its Table 2 row is not to be trusted: {d}"));
+    diverged.chain(c.warnings.iter().map(|w| format!("could not be read: {w}"))).collect()
 }
 
 /// Writes files under `dir` (creating folders), each atomically (temp file, then rename).

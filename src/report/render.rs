@@ -1,5 +1,5 @@
-//! One display table, three renderings: Markdown (padded so it also reads in a terminal),
-//! LaTeX (booktabs) and CSV text. The tables' modules decide what goes in the cells; CSV files
+//! One display table, four renderings: Markdown (padded so it also reads in a terminal),
+//! LaTeX (booktabs), HTML (for `report.html`) and CSV text. The tables' modules decide what goes in the cells; CSV files
 //! carry raw numbers in their own columns (see each table), not these display strings.
 
 /// Column alignment.
@@ -44,6 +44,9 @@ pub struct Table {
 /// The placeholder for a number that does not exist (yet).
 pub const MISSING: &str = "–";
 
+/// What an empty table says instead of rows.
+const NO_ROWS: &str = "(no rows yet: nothing this table needs is in the store)";
+
 impl Table {
     /// GitHub Markdown, columns padded to equal width.
     pub fn markdown(&self) -> String {
@@ -83,8 +86,48 @@ impl Table {
             out.push_str(&line((0..width.len()).map(|i| pad(r.get(i).map(String::as_str).unwrap_or(""), i)).collect()));
         }
         if rows.is_empty() {
-            out.push_str("\n(no rows yet: nothing this table needs is in the store)\n");
+            out.push_str(&format!("\n{NO_ROWS}\n"));
         }
+        out
+    }
+
+    /// A `<section id="{id}">` with the name, title and notes, and a `<table class="sortable">`
+    /// whose best cells are `<td class="best"><strong>` (the Markdown's bold). Sorting is the
+    /// page's script; right-aligned columns are `class="num"`.
+    pub fn html(&self, id: &str) -> String {
+        let class = |i: usize| if self.align.get(i) == Some(&Align::Right) { "num" } else { "text" };
+        let mut out = format!("<section id=\"{}\">\n", html_escape(id));
+        out.push_str(&format!(
+            "<h2>{}.</h2>\n<p class=\"title\">{}</p>\n",
+            html_escape(&self.name),
+            html_escape(&self.title)
+        ));
+        for n in &self.notes {
+            out.push_str(&format!("<p class=\"note\">{}</p>\n", html_escape(n)));
+        }
+        if self.rows.is_empty() {
+            out.push_str(&format!("<p class=\"empty\">{}</p>\n</section>\n", html_escape(NO_ROWS)));
+            return out;
+        }
+        out.push_str("<table class=\"sortable\">\n<thead><tr>");
+        for (i, h) in self.header.iter().enumerate() {
+            out.push_str(&format!("<th class=\"{}\" title=\"sort\">{}</th>", class(i), html_escape(h)));
+        }
+        out.push_str("</tr></thead>\n<tbody>\n");
+        for r in &self.rows {
+            out.push_str("<tr>");
+            for i in 0..self.header.len() {
+                let cell = r.get(i).cloned().unwrap_or_else(|| Cell::new(""));
+                let text = html_escape(&cell.text);
+                if cell.bold && !cell.text.is_empty() {
+                    out.push_str(&format!("<td class=\"{} best\"><strong>{text}</strong></td>", class(i)));
+                } else {
+                    out.push_str(&format!("<td class=\"{}\">{text}</td>", class(i)));
+                }
+            }
+            out.push_str("</tr>\n");
+        }
+        out.push_str("</tbody>\n</table>\n</section>\n");
         out
     }
 
@@ -133,6 +176,22 @@ pub fn latex_escape(s: &str) -> String {
             '±' => out.push_str("$\\pm$"),
             '–' => out.push_str("--"),
             '≥' => out.push_str("$\\geq$"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Escapes text for HTML content and attribute values.
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
             _ => out.push(c),
         }
     }
@@ -203,6 +262,23 @@ mod tests {
         assert!(tex.contains("\\begin{tabular}{lr}"));
         assert!(tex.contains("clair\\_x & \\textbf{+3.00 $\\pm$ 0.50} \\\\"));
         assert!(tex.contains("\\caption{A test. Base 40.00\\%.}"));
+    }
+
+    #[test]
+    fn html_marks_best_cells_aligns_numbers_and_escapes() {
+        let mut t = table();
+        t.rows.push(vec![Cell::new("<a&b>")]);
+        let html = t.html("table9");
+        assert!(html.starts_with("<section id=\"table9\">\n<h2>Table 9.</h2>"), "{html}");
+        assert!(
+            html.contains("<th class=\"text\" title=\"sort\">Dataset</th><th class=\"num\" title=\"sort\">Max</th>")
+        );
+        assert!(html.contains("<td class=\"num best\"><strong>+3.00 ± 0.50</strong></td>"), "{html}");
+        assert!(html.contains("<td class=\"num\">-1.00</td>"));
+        // A short row is padded to the header's width; text is escaped.
+        assert!(html.contains("<tr><td class=\"text\">&lt;a&amp;b&gt;</td><td class=\"num\"></td></tr>"), "{html}");
+        let empty = Table { rows: vec![], ..table() }.html("t");
+        assert!(empty.contains("no rows yet") && !empty.contains("<table"));
     }
 
     #[test]

@@ -254,6 +254,7 @@ pub(crate) mod tests {
             warnings: vec![],
             benchmark: "world".into(),
             benchmarks: vec!["world".into()],
+            timing: None,
         }
     }
 

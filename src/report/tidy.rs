@@ -12,24 +12,40 @@
 //! update (`loss`, rewards, margin, accuracy, log-likelihoods, `z0`, `lr`, `grad_norm`,
 //! `tokens_per_s`; absent values are left out).
 
-use super::collect::{Collected, EvalPoint, RunData};
+use super::collect::{Collected, EvalPoint, HeldoutPoint, RunData};
 use super::render::{csv_text, raw};
 
 pub const EPOCHS_COLUMNS: [&str; 6] = ["dataset", "objective", "seed", "epoch", "metric", "value"];
 pub const STEPS_COLUMNS: [&str; 7] = ["dataset", "objective", "seed", "epoch", "step", "metric", "value"];
 
-fn eval_metrics(e: &EvalPoint) -> Vec<(String, f64)> {
+/// A checkpoint's benchmark metrics by name: `score`, `length`, `family/<name>` (also the
+/// TensorBoard view's per-benchmark tags).
+pub(crate) fn score_metrics(e: &EvalPoint) -> Vec<(String, f64)> {
     let mut m = vec![("score".to_string(), e.score), ("length".to_string(), e.mean_length)];
     m.extend(e.per_family.iter().map(|(f, a)| (format!("family/{f}"), *a)));
-    if let Some(h) = &e.heldout {
-        m.extend([
-            ("heldout/chosen_logps".to_string(), h.chosen_logps),
-            ("heldout/rejected_logps".to_string(), h.rejected_logps),
-            ("heldout/chosen_reward".to_string(), h.chosen_reward),
-            ("heldout/rejected_reward".to_string(), h.rejected_reward),
-            ("heldout/margin".to_string(), h.chosen_reward - h.rejected_reward),
-        ]);
-    }
+    m
+}
+
+/// Held-out means by name, `heldout/...` (also the TensorBoard view's tags).
+pub(crate) fn heldout_metrics(h: &HeldoutPoint) -> Vec<(String, f64)> {
+    vec![
+        ("heldout/chosen_logps".to_string(), h.chosen_logps),
+        ("heldout/rejected_logps".to_string(), h.rejected_logps),
+        ("heldout/chosen_reward".to_string(), h.chosen_reward),
+        ("heldout/rejected_reward".to_string(), h.rejected_reward),
+        ("heldout/margin".to_string(), h.chosen_reward - h.rejected_reward),
+    ]
+}
+
+/// The reference model's held-out point (epoch 0 of every run): its log-likelihoods, and zero
+/// rewards (the policy is the reference there).
+pub(crate) fn reference_point(chosen_logps: f64, rejected_logps: f64) -> HeldoutPoint {
+    HeldoutPoint { pairs: 0, chosen_logps, rejected_logps, chosen_reward: 0.0, rejected_reward: 0.0 }
+}
+
+fn eval_metrics(e: &EvalPoint) -> Vec<(String, f64)> {
+    let mut m = score_metrics(e);
+    m.extend(e.heldout.as_ref().map(heldout_metrics).unwrap_or_default());
     m
 }
 
@@ -37,13 +53,7 @@ fn eval_metrics(e: &EvalPoint) -> Vec<(String, f64)> {
 fn epoch0(c: &Collected, run: &RunData) -> Vec<(String, f64)> {
     let mut m = c.base.as_ref().map(eval_metrics).unwrap_or_default();
     if let Some((chosen, rejected)) = run.reference_heldout {
-        m.extend([
-            ("heldout/chosen_logps".to_string(), chosen),
-            ("heldout/rejected_logps".to_string(), rejected),
-            ("heldout/chosen_reward".to_string(), 0.0),
-            ("heldout/rejected_reward".to_string(), 0.0),
-            ("heldout/margin".to_string(), 0.0),
-        ]);
+        m.extend(heldout_metrics(&reference_point(chosen, rejected)));
     }
     m
 }
@@ -75,31 +85,16 @@ pub fn steps_csv(c: &Collected) -> Result<String, csv::Error> {
     for run in &c.runs {
         let Some(t) = &run.train else { continue };
         for s in &t.steps {
-            let metrics = [
-                ("loss", Some(s.loss)),
-                ("chosen_reward", Some(s.chosen_reward)),
-                ("rejected_reward", Some(s.rejected_reward)),
-                ("margin", Some(s.margin)),
-                ("accuracy", s.accuracy),
-                ("chosen_logps", Some(s.chosen_logps)),
-                ("rejected_logps", Some(s.rejected_logps)),
-                ("z0", s.z0),
-                ("lr", Some(s.lr)),
-                ("grad_norm", Some(s.grad_norm)),
-                ("tokens_per_s", Some(s.tokens_per_s)),
-            ];
-            for (name, v) in metrics {
-                if let Some(v) = v {
-                    rows.push(vec![
-                        run.dataset.clone(),
-                        run.objective.clone(),
-                        run.seed.to_string(),
-                        s.epoch.to_string(),
-                        s.step.to_string(),
-                        name.to_string(),
-                        raw(v),
-                    ]);
-                }
+            for (name, v) in s.metrics() {
+                rows.push(vec![
+                    run.dataset.clone(),
+                    run.objective.clone(),
+                    run.seed.to_string(),
+                    s.epoch.to_string(),
+                    s.step.to_string(),
+                    name.to_string(),
+                    raw(v),
+                ]);
             }
         }
     }
@@ -155,6 +150,7 @@ mod tests {
             lr: 1e-4,
             grad_norm: 2.0,
             tokens_per_s: 800.0,
+            time: Some(1.7e9),
         };
         r.train = Some(TrainInfo { seconds: 1.0, updates: 1, steps: vec![step], warnings: vec![] });
         let text = steps_csv(&collected(vec![0], vec![r])).unwrap();

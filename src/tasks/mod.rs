@@ -16,7 +16,8 @@ mod train;
 use serde_json::Value;
 
 use crate::exec::{Runner, TaskContext};
-use crate::plan::{Task, TaskInput};
+use crate::plan::{Plan, Task, TaskInput, TaskKind};
+use crate::store::Store;
 
 /// Runs any task of a plan; everything it needs is in the task's input and its parents.
 pub struct TaskRunner;
@@ -35,5 +36,21 @@ impl Runner for TaskRunner {
             TaskInput::Eval(input) => eval::run(input, ctx),
             TaskInput::Prune(input) => prune::run(input, ctx),
         })
+    }
+
+    /// A training run or one of its evaluations is done: the run's TensorBoard view is made
+    /// anew from the store.
+    fn after_commit(&self, plan: &Plan, store: &Store, index: usize) -> Vec<String> {
+        let task = &plan.tasks[index];
+        let run = match task.kind() {
+            TaskKind::Train => Some(index),
+            TaskKind::Eval => task.deps.iter().copied().find(|d| plan.tasks[*d].kind() == TaskKind::Train),
+            _ => None,
+        };
+        match run.map(|r| crate::report::tensorboard::refresh(plan, store, r)) {
+            Some(Ok(Some(refreshed))) => refreshed.warnings,
+            Some(Err(e)) => vec![format!("the TensorBoard view of {} was not written: {e}", task.id)],
+            _ => Vec::new(),
+        }
     }
 }

@@ -1,6 +1,9 @@
 //! `train`: one (dataset, objective, seed) cell, all epochs, via `crate::train`. Resumable
 //! state lives in the task's partial folder; when the run ends, its per-epoch checkpoints and
-//! step log move into the artifact.
+//! step log move into the artifact. While it runs, its progress line shows the epoch, step,
+//! loss and time left, and its TensorBoard view is rewritten at each saved epoch.
+
+use std::cell::RefCell;
 
 use anyhow::Context;
 use serde_json::{Value, json};
@@ -12,7 +15,8 @@ use crate::data::triple::read_jsonl;
 use crate::exec::TaskContext;
 use crate::plan::TaskKind;
 use crate::plan::inputs::TrainInput;
-use crate::train::{TokenPair, TrainSpec, train};
+use crate::report::tensorboard;
+use crate::train::{TokenPair, TrainEvent, TrainSpec, train};
 
 pub fn run(input: &TrainInput, ctx: &TaskContext) -> anyhow::Result<Value> {
     let base = bundle::base(ctx, &input.model)?;
@@ -52,9 +56,24 @@ pub fn run(input: &TrainInput, ctx: &TaskContext) -> anyhow::Result<Value> {
         precision: t.precision,
         activation_checkpointing: t.activation_checkpointing,
     };
-    // The base model moves into training, which keeps it on the device only if the objective
-    // needs it in-run.
-    let summary = train(base.model, &pairs, &spec, &ctx.partial, &|m| ctx.progress.set(m))?;
+    // The TensorBoard view follows the saved epochs; a view that cannot be written is worth a
+    // warning, not the run.
+    let view_warnings = RefCell::new(Vec::new());
+    let watch = |event: TrainEvent| -> anyhow::Result<()> {
+        match event {
+            TrainEvent::Step(status) => ctx.progress.set(status.to_string()),
+            TrainEvent::EpochSaved(epoch) => {
+                ctx.progress.milestone(format!("epoch {epoch}/{} saved", spec.epochs));
+                if let Err(e) = tensorboard::refresh(ctx.plan, ctx.store, ctx.index) {
+                    ctx.progress.milestone(format!("warning: {e}"));
+                    view_warnings.borrow_mut().push(format!("the TensorBoard view was not written: {e}"));
+                }
+            }
+            TrainEvent::Warning(w) => ctx.progress.milestone(format!("warning: {w}")),
+        }
+        Ok(())
+    };
+    let summary = train(base.model, &pairs, &spec, &ctx.partial, &watch)?;
     // Hard links, not moves: the resumable state stays whole until the store commits the
     // artifact, so a kill at any moment loses nothing.
     for name in [EPOCHS_DIR, STEP_LOG] {
@@ -62,7 +81,8 @@ pub fn run(input: &TrainInput, ctx: &TaskContext) -> anyhow::Result<Value> {
         link_tree(&from, &to).with_context(|| format!("linking {} into the artifact", from.display()))?;
     }
     summary.write(&ctx.out)?;
-    let notes: Vec<String> = summary.warnings.iter().map(|w| format!("warning: {w}")).collect();
+    let mut notes: Vec<String> = summary.warnings.iter().map(|w| format!("warning: {w}")).collect();
+    notes.extend(view_warnings.into_inner().into_iter().map(|w| format!("warning: {w}")));
     Ok(json!({ "pairs": pairs.len(), "updates": summary.updates, "seconds": summary.seconds,
                "resumed_from_epoch": summary.resumed_from_epoch, "warnings": summary.warnings, "notes": notes }))
 }

@@ -13,7 +13,7 @@ pub mod schedule;
 
 pub use optimizer::OptimizerKind;
 pub use pairs::TokenPair;
-pub use run::{StepLog, TrainSpec, TrainSummary, train};
+pub use run::{StepLog, StepStatus, TrainEvent, TrainSpec, TrainSummary, train};
 pub use schedule::Schedule;
 
 #[cfg(test)]

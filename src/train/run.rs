@@ -9,7 +9,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, bail};
 use burn::module::Module;
@@ -72,6 +72,67 @@ pub struct StepLog {
     pub lr: f64,
     pub grad_norm: f64,
     pub tokens_per_s: f64,
+    /// When the update ended, seconds since the Unix epoch (TensorBoard's wall time); absent
+    /// in logs written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<f64>,
+}
+
+impl StepLog {
+    /// The logged values by name, absent ones left out: the metric names of `steps.csv` and
+    /// of the TensorBoard tags (`train/<name>`), in one place.
+    pub fn metrics(&self) -> Vec<(&'static str, f64)> {
+        let all = [
+            ("loss", Some(self.loss)),
+            ("chosen_reward", Some(self.chosen_reward)),
+            ("rejected_reward", Some(self.rejected_reward)),
+            ("margin", Some(self.margin)),
+            ("accuracy", self.accuracy),
+            ("chosen_logps", Some(self.chosen_logps)),
+            ("rejected_logps", Some(self.rejected_logps)),
+            ("z0", self.z0),
+            ("lr", Some(self.lr)),
+            ("grad_norm", Some(self.grad_norm)),
+            ("tokens_per_s", Some(self.tokens_per_s)),
+        ];
+        all.into_iter().filter_map(|(name, v)| v.map(|v| (name, v))).collect()
+    }
+}
+
+/// What the training loop reports while it runs, to whoever watches it (a progress line, the
+/// TensorBoard view): typed, so a watcher never parses a display string.
+#[derive(Debug, Clone, Copy)]
+pub enum TrainEvent<'a> {
+    /// An update is done and its line is in the log.
+    Step(StepStatus<'a>),
+    /// This epoch's checkpoint and resume state are saved and the log is on disk up to it.
+    EpochSaved(usize),
+    /// A sign that the run diverged (also in the summary).
+    Warning(&'a str),
+}
+
+/// Where a run stands after an update.
+#[derive(Debug, Clone, Copy)]
+pub struct StepStatus<'a> {
+    pub log: &'a StepLog,
+    pub epochs: usize,
+    /// 1-based update within its epoch, and the epoch's updates.
+    pub step_in_epoch: usize,
+    pub steps_per_epoch: usize,
+    /// Time left at the pace of this call so far (updates, checkpoints and all).
+    pub eta: Duration,
+}
+
+impl std::fmt::Display for StepStatus<'_> {
+    /// `epoch 3/18 step 40/120 loss 0.5120 margin 0.123 eta 2m 10s`
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let eta = humantime::format_duration(Duration::from_secs(self.eta.as_secs_f64().round() as u64));
+        write!(
+            f,
+            "epoch {}/{} step {}/{} loss {:.4} margin {:.3} eta {eta}",
+            self.log.epoch, self.epochs, self.step_in_epoch, self.steps_per_epoch, self.log.loss, self.log.margin
+        )
+    }
 }
 
 /// What a finished run leaves in its state folder.
@@ -109,13 +170,14 @@ pub fn log_path(state: &Path) -> PathBuf {
 /// `base` is kept (frozen, on its device) only where the objective needs a reference model
 /// in-run (KTO's mismatched pairs); otherwise it is dropped once the policy is made, so
 /// training holds one model's weights on the device (reference log-probs are precomputed).
-/// `progress` receives a one-line status after each update.
+/// `watch` hears of each update, each saved epoch and each warning; an error it returns stops
+/// the run.
 pub fn train(
     base: Llama,
     pairs: &[TokenPair],
     spec: &TrainSpec,
     state: &Path,
-    progress: &dyn Fn(String),
+    watch: &dyn Fn(TrainEvent) -> anyhow::Result<()>,
 ) -> anyhow::Result<TrainSummary> {
     if pairs.is_empty() {
         bail!("the training set is empty");
@@ -147,6 +209,7 @@ pub fn train(
     let resumed_from_epoch = start_epoch - 1;
     truncate_log(&log_path(state), updates)?;
     let mut log = std::fs::OpenOptions::new().create(true).append(true).open(log_path(state))?;
+    let (pace, updates_before) = (Instant::now(), updates);
 
     for epoch in start_epoch..=spec.epochs {
         let clock = Instant::now();
@@ -182,15 +245,17 @@ pub fn train(
             policy = optimizer.step(lr, policy, grads);
             updates += 1;
             let elapsed = step_clock.elapsed().as_secs_f64();
-            let line = sums.log(epoch, updates, lr, norm, tokens as f64 / elapsed.max(1e-9));
+            let mut line = sums.log(epoch, updates, lr, norm, tokens as f64 / elapsed.max(1e-9));
+            line.time = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).ok().map(|d| d.as_secs_f64());
             writeln!(log, "{}", serde_json::to_string(&line)?)?;
-            progress(format!(
-                "epoch {epoch}/{} step {}/{steps_per_epoch} loss {:.4} margin {:.3}",
-                spec.epochs,
-                step_in_epoch + 1,
-                line.loss,
-                line.margin
-            ));
+            let per_update = pace.elapsed().div_f64((updates - updates_before) as f64);
+            watch(TrainEvent::Step(StepStatus {
+                log: &line,
+                epochs: spec.epochs,
+                step_in_epoch: step_in_epoch + 1,
+                steps_per_epoch,
+                eta: per_update.mul_f64((total_updates - updates) as f64),
+            }))?;
         }
         log.flush()?;
         log.sync_data()?;
@@ -204,22 +269,23 @@ pub fn train(
         )?;
         let meta = serde_json::to_value(ResumeMeta { epoch, updates, seconds })?;
         checkpoint::save(&resume_dir, &policy, Some(&optimizer), &meta)?;
+        watch(TrainEvent::EpochSaved(epoch))?;
     }
-    let warnings = divergence_warnings(state, progress);
+    let warnings = divergence_warnings(state, watch)?;
     // The resume state stays until the caller has stored the result (the store drops the whole
     // state folder then), so a kill after the last epoch finds a finished run, not a new one.
     Ok(TrainSummary { epochs: spec.epochs, updates, seconds, resumed_from_epoch, warnings })
 }
 
-/// The divergence warnings of the run, also sent to `progress`. Judged from the whole log, not
+/// The divergence warnings of the run, also sent to `watch`. Judged from the whole log, not
 /// this call's updates, so a resumed run is compared with its own first epoch.
-fn divergence_warnings(state: &Path, progress: &dyn Fn(String)) -> Vec<String> {
+fn divergence_warnings(state: &Path, watch: &dyn Fn(TrainEvent) -> anyhow::Result<()>) -> anyhow::Result<Vec<String>> {
     let logged = std::fs::read_to_string(log_path(state)).unwrap_or_default();
     let warnings = super::divergence::warnings(&super::divergence::read_log(&logged));
     for w in &warnings {
-        progress(format!("warning: {w}"));
+        watch(TrainEvent::Warning(w))?;
     }
-    warnings
+    Ok(warnings)
 }
 
 /// The share of the update's loss one micro-batch carries, so that accumulated gradients equal
@@ -304,6 +370,7 @@ impl MetricSums {
             lr,
             grad_norm,
             tokens_per_s,
+            time: None,
         }
     }
 }

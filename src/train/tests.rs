@@ -9,7 +9,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::run::{StepLog, epoch_dir, log_path};
-use super::{OptimizerKind, Schedule, TokenPair, TrainSpec, train};
+use super::{OptimizerKind, Schedule, TokenPair, TrainEvent, TrainSpec, train};
 use crate::model::checkpoint;
 use crate::model::config::LlamaConfig;
 use crate::model::llama::Llama;
@@ -90,7 +90,7 @@ fn objectives_move_rewards_as_intended() {
     let data = pairs(&base, 16);
     let run = |objective: Objective| {
         let dir = tempfile::tempdir().expect("tempdir");
-        train(base.clone(), &data, &spec(objective, 4), dir.path(), &|_| {}).expect("train");
+        train(base.clone(), &data, &spec(objective, 4), dir.path(), &|_| Ok(())).expect("train");
         read_log(dir.path())
     };
     let apo_zero = run(Objective::ApoZero { beta: 0.1 });
@@ -115,7 +115,7 @@ fn unpaired_objectives_train_too() {
         Objective::ApoZeroUnpaired { beta: 0.1, desirable_weight: 1.0, undesirable_weight: 1.0 },
     ] {
         let dir = tempfile::tempdir().expect("tempdir");
-        train(base.clone(), &data, &spec(objective, 2), dir.path(), &|_| {}).expect("train");
+        train(base.clone(), &data, &spec(objective, 2), dir.path(), &|_| Ok(())).expect("train");
         let log = read_log(dir.path());
         assert_eq!(log.len(), 2);
         assert_eq!(log[0].z0.is_some(), objective.needs_kl(), "{}", objective.name());
@@ -128,20 +128,23 @@ fn a_killed_run_resumes_to_the_same_numbers() {
     let data = pairs(&base, 16);
     let s = spec(Objective::ApoZero { beta: 0.1 }, 3);
     let whole = tempfile::tempdir().expect("tempdir");
-    train(base.clone(), &data, &s, whole.path(), &|_| {}).expect("train");
+    train(base.clone(), &data, &s, whole.path(), &|_| Ok(())).expect("train");
 
     let killed = tempfile::tempdir().expect("tempdir");
     // Die in the middle of epoch 2, after its first update was logged.
     let died = catch_unwind(AssertUnwindSafe(|| {
-        train(base.clone(), &data, &s, killed.path(), &|line| {
-            if line.starts_with("epoch 2/3 step 1/") {
+        train(base.clone(), &data, &s, killed.path(), &|event| {
+            if let TrainEvent::Step(status) = event
+                && (status.log.epoch, status.step_in_epoch) == (2, 1)
+            {
                 panic!("killed");
             }
+            Ok(())
         })
     }));
     assert!(died.is_err());
     assert!(epoch_dir(killed.path(), 1).exists() && !epoch_dir(killed.path(), 2).exists());
-    let summary = train(base.clone(), &data, &s, killed.path(), &|_| {}).expect("resume");
+    let summary = train(base.clone(), &data, &s, killed.path(), &|_| Ok(())).expect("resume");
     assert_eq!(summary.resumed_from_epoch, 1);
 
     assert_eq!(
@@ -164,8 +167,8 @@ fn activation_checkpointing_changes_no_number() {
     let plain = spec(Objective::Dpo { beta: 0.1 }, 2);
     let checkpointed = TrainSpec { activation_checkpointing: true, ..plain.clone() };
     let (a, b) = (tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"));
-    train(base.clone(), &data, &plain, a.path(), &|_| {}).expect("train");
-    train(base.clone(), &data, &checkpointed, b.path(), &|_| {}).expect("train checkpointed");
+    train(base.clone(), &data, &plain, a.path(), &|_| Ok(())).expect("train");
+    train(base.clone(), &data, &checkpointed, b.path(), &|_| Ok(())).expect("train checkpointed");
     let losses = |dir: &Path| read_log(dir).iter().map(|l| l.loss).collect::<Vec<_>>();
     assert_eq!(losses(a.path()), losses(b.path()));
     let weights =
@@ -179,7 +182,8 @@ fn a_non_finite_loss_stops_the_run_naming_the_step() {
     let mut data = pairs(&base, 8);
     data[0].reference_chosen = f32::NAN;
     let dir = tempfile::tempdir().expect("tempdir");
-    let err = train(base.clone(), &data, &spec(Objective::Dpo { beta: 0.1 }, 1), dir.path(), &|_| {}).expect_err("NaN");
+    let err =
+        train(base.clone(), &data, &spec(Objective::Dpo { beta: 0.1 }, 1), dir.path(), &|_| Ok(())).expect_err("NaN");
     assert!(err.to_string().contains("non-finite loss") && err.to_string().contains("step 1"), "{err}");
 }
 
@@ -191,10 +195,11 @@ fn absurd_learning_rates_are_warned_about_in_the_summary() {
         let dir = tempfile::tempdir().expect("tempdir");
         let s = TrainSpec { learning_rate: lr, ..spec(Objective::Dpo { beta: 0.1 }, 3) };
         let seen = std::cell::RefCell::new(Vec::new());
-        let summary = train(base.clone(), &data, &s, dir.path(), &|line| {
-            if line.starts_with("warning: ") {
-                seen.borrow_mut().push(line);
+        let summary = train(base.clone(), &data, &s, dir.path(), &|event| {
+            if let TrainEvent::Warning(w) = event {
+                seen.borrow_mut().push(w.to_string());
             }
+            Ok(())
         })
         .expect("train");
         assert_eq!(seen.into_inner().len(), summary.warnings.len(), "each warning is also logged");
@@ -209,4 +214,52 @@ fn absurd_learning_rates_are_warned_about_in_the_summary() {
     // at ln 2 and the gradient at 0.
     let w = run(1e4);
     assert!(w.len() == 1 && w[0].contains("training collapsed"), "{w:?}");
+}
+
+/// What a watcher hears: every update with its place in the epoch and a time left that falls
+/// to zero at the last update, each saved epoch after its updates, and a resumed run's updates
+/// only; an error from the watcher stops the run.
+#[test]
+fn the_loop_reports_steps_epochs_and_time_left() {
+    let base = small_model();
+    let data = pairs(&base, 12); // batches of 8: 2 updates an epoch, the second of 4 pairs
+    let s = spec(Objective::Dpo { beta: 0.1 }, 2);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let heard = std::cell::RefCell::new(Vec::new());
+    train(base.clone(), &data, &s, dir.path(), &|event| {
+        heard.borrow_mut().push(match event {
+            TrainEvent::Step(st) => {
+                assert_eq!((st.epochs, st.steps_per_epoch), (2, 2));
+                assert!(
+                    st.to_string().starts_with(&format!("epoch {}/2 step {}/2 loss ", st.log.epoch, st.step_in_epoch))
+                );
+                assert!(st.log.time.is_some(), "each line records its wall time");
+                format!("step {} {} eta0={}", st.log.step, st.step_in_epoch, st.eta.is_zero())
+            }
+            TrainEvent::EpochSaved(e) => {
+                assert!(epoch_dir(dir.path(), e).exists(), "the checkpoint is saved before it is reported");
+                format!("epoch {e}")
+            }
+            TrainEvent::Warning(w) => format!("warning {w}"),
+        });
+        Ok(())
+    })
+    .expect("train");
+    let want = [
+        "step 1 1 eta0=false",
+        "step 2 2 eta0=false",
+        "epoch 1",
+        "step 3 1 eta0=false",
+        "step 4 2 eta0=true",
+        "epoch 2",
+    ];
+    assert_eq!(heard.into_inner(), want);
+    // A watcher's error stops the run, naming its cause.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let err = train(base.clone(), &data, &s, dir.path(), &|event| match event {
+        TrainEvent::EpochSaved(1) => anyhow::bail!("the view could not be written"),
+        _ => Ok(()),
+    })
+    .expect_err("stopped");
+    assert!(err.to_string().contains("the view could not be written"), "{err}");
 }
