@@ -51,6 +51,7 @@ fn pairs(model: &Llama, n: usize) -> Vec<TokenPair> {
             rejected,
             reference_chosen: logps[2 * i],
             reference_rejected: logps[2 * i + 1],
+            winner_beats_model: Some(i % 2 == 0),
         })
         .collect()
 }
@@ -64,6 +65,7 @@ fn spec(objective: Objective, epochs: usize) -> TrainSpec {
         optimizer: OptimizerKind::RmsProp,
         batch_size: 8,
         micro_batch_size: 4,
+        max_grad_norm: None,
         truncation: Truncation::default(),
         seed: 5,
         pad_id: 0,
