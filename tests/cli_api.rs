@@ -51,8 +51,8 @@ type Tries = Mutex<HashMap<String, usize>>;
 /// `Retry-After: 1` on the first try; `== 7` 500 on the first two tries; `== 9` slower than the
 /// client's timeout on the first try; `i == 11` 500 on every try. Well-formed revisions echo the
 /// identifiers as the prompt writes them (single braces), as Table 6 printed them (double
-/// braces), or as bold headings, by `i % 3`; verdicts for the first solution name both `[1]` and
-/// `[2]` for odd `i`, the verdict last.
+/// braces), or as bold headings, by `i % 3`; verdicts for the first solution quote the
+/// instruction's "[1] or [2]" and weigh `[2]` before the verdict `[1]` for odd `i`.
 fn teacher_server() -> MockServer {
     let tries = Tries::default();
     MockServer::start(move |r: &MockRequest| {
@@ -77,7 +77,7 @@ fn teacher_server() -> MockServer {
             if malformed {
                 "Both are fine.".to_string()
             } else if a >= b && i % 2 == 1 {
-                "I must answer [1] or [2]. The first is better: [1]".into()
+                "I must answer [1] or [2]. [2] reads well, but the first is better: [1]".into()
             } else if a >= b {
                 "First is better: [1]".into()
             } else {

@@ -161,7 +161,7 @@ mod tests {
         assert_eq!(r.rejections.lock().unwrap().values().sum::<u64>(), 1);
 
         let mut j = PromptedJudge::new(
-            Canned(vec![Ok("so [2]".into()), Ok("[1] or [2]? [1]".into()), Ok("the first".into())]),
+            Canned(vec![Ok("so [2]".into()), Ok("[2] is shorter, but [1]".into()), Ok("the first".into())]),
             PromptTemplate::paper(Role::Judge),
         );
         let out = j.judge_batch(&[("t", "a", "b"), ("t", "a", "c"), ("t", "a", "d")]);

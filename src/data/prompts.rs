@@ -79,9 +79,8 @@ pub fn parse_reviser_reply(reply: &str) -> Result<Revision, RejectReason> {
 pub enum VerdictRule {
     /// Only one of `[1]`, `[2]` occurs.
     Single,
-    /// Both occur (common after step-by-step reasoning that quotes the instruction "[1] or
-    /// [2]"); the last one in the reply is the verdict, as the prompt asks for the final answer
-    /// last.
+    /// Both occur (common after step-by-step reasoning that weighs the two); the last one in
+    /// the reply is the verdict, as the prompt asks for the final answer last.
     LastOfBoth,
 }
 
@@ -95,9 +94,15 @@ impl VerdictRule {
     }
 }
 
-/// Reads a judge's reply: the verdict is the last `[1]` or `[2]` in it ([`VerdictRule`]); a
-/// reply with neither is rejected.
+/// The instruction's own words, which a reply often repeats ("I must answer [1] or [2]") before
+/// or without deciding: not a verdict.
+const QUOTED_INSTRUCTION: [&str; 2] = ["[1] or [2]", "[2] or [1]"];
+
+/// Reads a judge's reply: the verdict is the last `[1]` or `[2]` in it ([`VerdictRule`]), once
+/// quotes of the instruction's "[1] or [2]" are left out; a reply with neither is rejected.
 pub fn parse_judge_reply(reply: &str) -> Result<(Choice, VerdictRule), RejectReason> {
+    // Same-length blanks keep the other brackets where they were.
+    let reply = QUOTED_INSTRUCTION.iter().fold(reply.to_string(), |r, q| r.replace(q, &" ".repeat(q.len())));
     match (reply.rfind("[1]"), reply.rfind("[2]")) {
         (Some(_), None) => Ok((Choice::First, VerdictRule::Single)),
         (None, Some(_)) => Ok((Choice::Second, VerdictRule::Single)),
@@ -149,12 +154,17 @@ mod tests {
     fn judge_verdict_is_the_last_bracket() {
         assert_eq!(parse_judge_reply("so [2]"), Ok((Choice::Second, VerdictRule::Single)));
         assert_eq!(parse_judge_reply("[1] wins"), Ok((Choice::First, VerdictRule::Single)));
-        let quoted = "I must answer [1] or [2]. The second is wrong, so [1].";
-        assert_eq!(parse_judge_reply(quoted), Ok((Choice::First, VerdictRule::LastOfBoth)));
+        let weighed = "[2] looks right at first, but the second is wrong, so [1].";
+        assert_eq!(parse_judge_reply(weighed), Ok((Choice::First, VerdictRule::LastOfBoth)));
         assert_eq!(
             parse_judge_reply("[1] is clearer, but [2] is right: [2]"),
             Ok((Choice::Second, VerdictRule::LastOfBoth))
         );
         assert!(parse_judge_reply("the first").is_err());
+        // Quoting the instruction decides nothing: a reply cut off after it has no verdict.
+        let quoted = "I must answer [1] or [2]. The second is wrong: [1]";
+        assert_eq!(parse_judge_reply(quoted), Ok((Choice::First, VerdictRule::Single)));
+        assert!(parse_judge_reply("To answer [1] or [2], we need to consider the following").is_err());
+        assert!(parse_judge_reply("Either [2] or [1] could do").is_err());
     }
 }
