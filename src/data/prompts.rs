@@ -11,6 +11,11 @@
 
 use super::agents::{Choice, RejectReason, Revision};
 
+/// Bumped when [`parse_reviser_reply`] or [`parse_judge_reply`] change what they read from a
+/// reply: part of the key of every dataset built by a prompted reviser or judge, so replies
+/// cached under the store are parsed again instead of a stale dataset being reused.
+pub const PARSER_VERSION: u32 = 1;
+
 /// The CLAIR reviser prompt; `<<task>>` is the prompt, `<<student_solution>>` the losing output.
 pub const REVISER_TEMPLATE: &str = "<<system>>
 You are a teacher and your task is to minimally improve a student's answer. I will give you a {task} and a {student_solution}. Your job is to revise the {student_solution} such that it is clearer, more correct, and more engaging. Copy all non-corrected parts of the student's answer. Do not allude to the {corrected_student_solution} being a revision or a correction in your final solution.

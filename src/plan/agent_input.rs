@@ -2,8 +2,8 @@
 //! from, serialized into keys as only its identity, i.e. what changes its replies: the
 //! endpoint, model and sampling settings of an API, the spec of a local model, and for a
 //! reviser or judge that reads prompts (an API or a local model) the prompt template's content:
-//! a user's file or the built-in paper prompts, so that a change to either gives new dataset
-//! keys. The oracle reads no prompts, and its keys carry none. The key's variable name, timeouts, concurrency and retries change no
+//! a user's file or the built-in paper prompts, and the reply parsers' version, so that a
+//! change to any of them gives new dataset keys. The oracle reads no prompts, and its keys carry none. The key's variable name, timeouts, concurrency and retries change no
 //! reply and stay out of the key.
 
 use std::path::PathBuf;
@@ -93,6 +93,7 @@ impl Serialize for AgentInput {
         }
         if let Some(t) = self.template_key() {
             map.serialize_entry("template", &t)?;
+            map.serialize_entry("parser", &crate::data::prompts::PARSER_VERSION)?;
         }
         map.end()
     }
