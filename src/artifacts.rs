@@ -6,7 +6,7 @@
 //! | task | files |
 //! |---|---|
 //! | `base_model` | [`BASE_MODEL_DIR`] (tiny only), [`WEAK_MODEL_DIR`] (the off-policy pool's weak checkpoint) |
-//! | `prompts` | [`Prompts`], [`Completions`] (with stored off-policy completions) |
+//! | `prompts` | [`Prompts`], [`Completions`] (with stored off-policy completions), [`CompletionRatings`] (with their ratings) |
 //! | `sample` | [`crate::agents::replay::SampleSet`] in [`SAMPLES_FILE`], [`API_STATS_FILE`] |
 //! | `dataset` | [`DATASET_TRAIN`], [`DATASET_HELDOUT`], [`DATASET_MANIFEST`], [`API_STATS_FILE`] |
 //! | `reference_logps` | [`ReferenceLogps`] |
@@ -61,6 +61,14 @@ impl JsonArtifact for Prompts {
 pub struct Completions(pub Vec<Vec<String>>);
 impl JsonArtifact for Completions {
     const FILE: &'static str = "completions.json";
+}
+
+/// The ratings of [`Completions`], in the same layout (when a dataset is built from them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CompletionRatings(pub Vec<Vec<crate::data::ratings::Ratings>>);
+impl JsonArtifact for CompletionRatings {
+    const FILE: &'static str = "ratings.json";
 }
 
 impl JsonArtifact for crate::agents::replay::SampleSet {

@@ -47,9 +47,12 @@ fn target_server() -> MockServer {
 type Tries = Mutex<HashMap<String, usize>>;
 
 /// The teacher (reviser, judge, stronger model), misbehaving by question number:
-/// `i % 10 == 3` malformed reply; `== 5` 429 with `Retry-After: 1` on the first try; `== 7`
-/// 500 on the first two tries; `== 9` slower than the client's timeout on the first try;
-/// `i == 11` 500 on every try.
+/// `i % 10 == 3` malformed reply (no revision marker; neither verdict); `== 5` 429 with
+/// `Retry-After: 1` on the first try; `== 7` 500 on the first two tries; `== 9` slower than the
+/// client's timeout on the first try; `i == 11` 500 on every try. Well-formed revisions echo the
+/// identifiers as the prompt writes them (single braces), as Table 6 printed them (double
+/// braces), or as bold headings, by `i % 3`; verdicts for the first solution quote the
+/// instruction's "[1] or [2]" and weigh `[2]` before the verdict `[1]` for odd `i`.
 fn teacher_server() -> MockServer {
     let tries = Tries::default();
     MockServer::start(move |r: &MockRequest| {
@@ -69,21 +72,30 @@ fn teacher_server() -> MockServer {
             _ => {}
         }
         let malformed = i % 10 == 3;
-        let text = if prompt.contains("{{student_solution_1}}: ") {
-            let (a, b) = (field(&prompt, "{{student_solution_1}}: "), field(&prompt, "{{student_solution_2}}: "));
+        let text = if prompt.contains("{student_solution_1}: ") {
+            let (a, b) = (field(&prompt, "{student_solution_1}: "), field(&prompt, "{student_solution_2}: "));
             if malformed {
-                "Both [1] and [2] are fine.".to_string()
+                "Both are fine.".to_string()
+            } else if a >= b && i % 2 == 1 {
+                "I must answer [1] or [2]. [2] reads well, but the first is better: [1]".into()
             } else if a >= b {
                 "First is better: [1]".into()
             } else {
                 "[2]".into()
             }
-        } else if prompt.contains("{{student_solution}}: ") {
-            let student = field(&prompt, "{{student_solution}}: ");
-            if malformed {
-                format!("I would say: {student}, improved.")
-            } else {
-                format!("{{teacher_reasoning}}: clearer.\n{{corrected_student_solution}}: {student}, revised")
+        } else if prompt.contains("{student_solution}: ") {
+            let student = field(&prompt, "{student_solution}: ");
+            match (malformed, i % 3) {
+                (true, _) => format!("I would say: {student}, improved."),
+                (false, 0) => {
+                    format!("{{teacher_reasoning}}: clearer.\n{{corrected_student_solution}}: {student}, revised")
+                }
+                (false, 1) => {
+                    format!(
+                        "{{{{teacher_reasoning}}}}: clearer.\n{{{{corrected_student_solution}}}}: {student}, revised"
+                    )
+                }
+                _ => format!("**Teacher Reasoning:** clearer.\n\n**Corrected Student Solution:**\n{student}, revised"),
             }
         } else {
             format!("the strong answer to question {i}")
@@ -225,16 +237,23 @@ fn api_datasets_count_rejections_and_retries_cache_replies_and_never_store_the_k
     );
     // The key travels in the Authorization header, to every request.
     assert!(teacher.requests().iter().all(|r| r.header("authorization") == Some(&format!("Bearer {key}"))));
-    // The paper's reviser prompt, verbatim.
-    assert!(teacher.requests().iter().any(|r| r.prompt().starts_with(
-        "You are a teacher and your task is to minimally improve a student's answer. I will give you a {{task}}"
-    )));
+    // The paper's reviser prompt as the authors' code sends it: the instruction as the system
+    // message, the task and the student's answer in the user message, single braces.
+    let revise = teacher.requests().into_iter().find(|r| r.prompt().contains("{student_solution}: ")).unwrap();
+    let messages = revise.body["messages"].as_array().unwrap();
+    assert_eq!((messages.len(), &messages[0]["role"], &messages[1]["role"]), (2, &"system".into(), &"user".into()));
+    assert!(messages[0]["content"].as_str().unwrap().starts_with(
+        "You are a teacher and your task is to minimally improve a student's answer. I will give you a {task} and a {student_solution}."
+    ));
+    assert!(revise.prompt().starts_with("{task}: question "), "{}", revise.prompt());
+    assert!(teacher.requests().iter().all(|r| !r.prompt().contains("{{")));
 
     let tasks = finished(&dir.path().join("store"));
     let clair = &tasks["dataset/clair"];
     let malformed: Vec<usize> = (0..n).filter(|i| i % 10 == 3).collect();
-    // CLAIR: every kept pair is the target's sample and its revision; malformed replies are
-    // format rejections; question 11 failed for good (500 on every try).
+    // CLAIR: every kept pair is the target's sample and its revision, whichever way the reply
+    // marked it (no stray braces); malformed replies are format rejections; question 11 failed
+    // for good (500 on every try).
     let kept = pairs(clair);
     assert_eq!(kept.len(), n - malformed.len() - 1);
     for p in &kept {
@@ -263,20 +282,36 @@ fn api_datasets_count_rejections_and_retries_cache_replies_and_never_store_the_k
         teacher
             .requests()
             .into_iter()
-            .filter(|r| r.prompt().contains("{{student_solution}}: ") && question(r.prompt()) == i)
+            .filter(|r| r.prompt().contains("{student_solution}: ") && question(r.prompt()) == i)
             .collect()
     };
     let q5 = by_prompt(5);
     assert_eq!(q5.len(), 2);
     assert!(q5[1].at.duration_since(q5[0].at) >= Duration::from_millis(950), "{:?}", q5[1].at.duration_since(q5[0].at));
 
-    // The judge: malformed verdicts rejected; each kept winner is the one the judge named.
+    // The judge: replies with neither verdict rejected; one naming both resolved by the last
+    // (kept, and counted by rule); each kept winner is the one the judge named.
     let judged = &tasks["dataset/judge_on_policy"];
     let manifest = read_json(&judged.join("manifest.json"));
     assert_eq!(manifest["filters"]["format"], malformed.len());
-    for p in pairs(judged) {
+    let kept = pairs(judged);
+    assert_eq!(kept.len(), n - malformed.len() - 1);
+    for p in &kept {
         assert!(p["chosen"].as_str().unwrap() > p["rejected"].as_str().unwrap(), "{p}");
     }
+    let stats = read_json(&judged.join("api-stats.json"));
+    let verdicts = &stats["judge"]["verdicts"];
+    let (one, both) =
+        (verdicts["one verdict"].as_u64().unwrap(), verdicts["both verdicts, the last taken"].as_u64().unwrap());
+    assert!(both > 0 && one > 0, "{verdicts}");
+    let rejected = stats["judge"]["rejected"].as_object().unwrap();
+    assert_eq!(
+        rejected.keys().collect::<Vec<_>>(),
+        ["reply breaks the format: the judge's reply contains neither [1] nor [2]"]
+    );
+    eprintln!(
+        "mock judge, dataset/judge_on_policy: kept by one verdict {one}, by the last of both {both}, rejected {rejected:?}"
+    );
     // Stronger-preferred: the teacher's own answer wins.
     let strong = pairs(&tasks["dataset/stronger_preferred"]);
     assert_eq!(strong.len(), n - 1);
@@ -324,7 +359,7 @@ fn a_build_that_fails_midway_resumes_without_resending_finished_requests() {
     let flaky = MockServer::start(move |r: &MockRequest| {
         if r.index < 10 || h.load(Ordering::SeqCst) {
             let text =
-                format!("{{corrected_student_solution}}: {}, revised", field(r.prompt(), "{{student_solution}}: "));
+                format!("{{corrected_student_solution}}: {}, revised", field(r.prompt(), "{student_solution}: "));
             MockResponse::chat(&text, r.prompt())
         } else {
             MockResponse::error(500)
@@ -462,11 +497,59 @@ fn off_policy_pairs_come_from_the_completions_stored_with_the_prompts() {
 }
 
 #[test]
+fn the_off_policy_dataset_from_stored_ratings_asks_no_judge_about_its_pairs() {
+    let (target, teacher) = (target_server(), teacher_server());
+    let dir = tempfile::tempdir().unwrap();
+    let n = 12;
+    let agents = format!("{}[agents.off_policy]\nkind = \"file\"\n", api_table("judge", &teacher.base_url(), ""));
+    let g = grid(dir.path(), n, 2.0, &target.base_url(), &agents, &["off_policy_ratings"]);
+    // UltraFeedback's layout: `blue` rated 8, `red` 5 (8 for every fourth prompt: a tie),
+    // `green` with per-aspect ratings only (unrated by `overall_score`).
+    let prompts: String = (0..n)
+        .map(|i| {
+            let red = if i % 4 == 0 { 8 } else { 5 };
+            format!(
+                "{{\"prompt\": \"question {i}: name a colour\", \"completions\": [\
+                 {{\"response\": \"blue {i}\", \"overall_score\": 8}}, {{\"response\": \"red {i}\", \"overall_score\": {red}}}, \
+                 {{\"response\": \"green {i}\", \"annotations\": {{\"honesty\": {{\"Rating\": \"5\"}}}}}}]}}\n"
+            )
+        })
+        .collect();
+    std::fs::write(dir.path().join("prompts.jsonl"), prompts).unwrap();
+    let out = run(&g, Some("k"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ds = &finished(&dir.path().join("store"))["dataset/off_policy_ratings"];
+    let ties = (0..n).filter(|i| i % 4 == 0).count();
+    let kept = pairs(ds);
+    assert_eq!(kept.len(), n - ties);
+    for p in &kept {
+        let i = question(p["prompt"].as_str().unwrap());
+        assert_eq!(
+            (p["chosen"].as_str().unwrap(), p["rejected"].as_str().unwrap()),
+            (&*format!("blue {i}"), &*format!("red {i}"))
+        );
+        assert_eq!(
+            (p["metadata"]["chosen_score"].as_f64(), p["metadata"]["rejected_score"].as_f64()),
+            (Some(8.0), Some(5.0))
+        );
+    }
+    let filters = &read_json(&ds.join("manifest.json"))["filters"];
+    assert_eq!(
+        (filters["tie"].as_u64(), filters["unrated"].as_u64(), filters["considered"].as_u64()),
+        (Some(ties as u64), None, Some(n as u64))
+    );
+    // The judge saw only the winner-vs-model comparisons (a winner against the target's own
+    // greedy answer), never two stored completions.
+    assert!(teacher.received() > 0);
+    assert!(teacher.requests().iter().all(|r| r.prompt().contains("greedy at temperature")), "a pair was judged");
+}
+
+#[test]
 fn a_build_killed_midway_resends_at_most_the_requests_in_flight() {
     let target = target_server();
     // A reviser slow enough (40 ms a reply, 2 in flight) to be killed midway.
     let slow = MockServer::start(|r: &MockRequest| {
-        let text = format!("{{corrected_student_solution}}: {}, revised", field(r.prompt(), "{{student_solution}}: "));
+        let text = format!("{{corrected_student_solution}}: {}, revised", field(r.prompt(), "{student_solution}: "));
         MockResponse::chat(&text, r.prompt()).with_delay(Duration::from_millis(40))
     })
     .unwrap();

@@ -1,12 +1,13 @@
 //! An LLM behind an OpenAI-compatible API as a [`Generator`]: one chat request per prompt, the
-//! prompt as the user message, many in flight at once ([`ChatService`]). It answers prompts
+//! prompt as the user message (after a system message where the prompt has one, as the reviser
+//! and judge prompts do), many in flight at once ([`ChatService`]). It answers prompts
 //! for the target model (a vLLM server sampling the target), the stronger model, and, wrapped
 //! by [`super::prompted`], the reviser and the judge.
 
 use std::sync::Arc;
 
 use crate::api::{ChatRequest, ChatService, Message};
-use crate::data::agents::{AgentError, Decoding, Generator, RejectReason};
+use crate::data::agents::{AgentError, ChatPrompt, Decoding, Generator, RejectReason};
 
 pub struct ApiGenerator {
     /// Recorded in the triples' metadata: the served model's name.
@@ -25,7 +26,7 @@ pub struct ApiGenerator {
 }
 
 impl ApiGenerator {
-    fn requests(&self, prompts: &[String], decoding: Decoding) -> Vec<ChatRequest> {
+    fn requests(&self, prompts: &[ChatPrompt], decoding: Decoding) -> Vec<ChatRequest> {
         let (temperature, seed, top_p) = match decoding {
             Decoding::Greedy => (self.greedy_temperature, None, None),
             Decoding::Sample { temperature, seed } => (f64::from(temperature), Some(seed), self.top_p),
@@ -33,7 +34,11 @@ impl ApiGenerator {
         let max_tokens = self.max_tokens;
         prompts
             .iter()
-            .map(|p| ChatRequest { messages: vec![Message::user(p.as_str())], temperature, max_tokens, seed, top_p })
+            .map(|p| {
+                let system = p.system.as_deref().map(Message::system);
+                let messages = system.into_iter().chain([Message::user(p.user.as_str())]).collect();
+                ChatRequest { messages, temperature, max_tokens, seed, top_p }
+            })
             .collect()
     }
 }
@@ -60,6 +65,15 @@ impl Generator for ApiGenerator {
     fn generate_each(
         &mut self,
         prompts: &[String],
+        decoding: Decoding,
+    ) -> Result<Vec<Result<String, RejectReason>>, AgentError> {
+        let prompts: Vec<ChatPrompt> = prompts.iter().map(|p| ChatPrompt::user(p.as_str())).collect();
+        self.chat_each(&prompts, decoding)
+    }
+
+    fn chat_each(
+        &mut self,
+        prompts: &[ChatPrompt],
         decoding: Decoding,
     ) -> Result<Vec<Result<String, RejectReason>>, AgentError> {
         let replies = self.service.complete_all(&self.label, &self.requests(prompts, decoding));

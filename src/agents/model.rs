@@ -1,8 +1,8 @@
 //! A burn model as a [`Generator`]: batched KV-cache generation through its tokenizer and
 //! chat format.
 
-use crate::data::agents::{AgentError, Decoding, Generator};
-use crate::model::generate::{GenerateOptions, generate_text};
+use crate::data::agents::{AgentError, ChatPrompt, Decoding, Generator, RejectReason};
+use crate::model::generate::{GenerateOptions, generate_chat_text};
 use crate::model::llama::Llama;
 use crate::model::tokenizer::{ChatFormat, Encoder, TextTokenizer};
 
@@ -26,6 +26,23 @@ impl Generator for ModelGenerator<'_> {
     }
 
     fn generate(&mut self, prompts: &[String], decoding: Decoding) -> Result<Vec<String>, AgentError> {
+        let prompts: Vec<ChatPrompt> = prompts.iter().map(|p| ChatPrompt::user(p.as_str())).collect();
+        self.generate_chats(&prompts, decoding)
+    }
+
+    fn chat_each(
+        &mut self,
+        prompts: &[ChatPrompt],
+        decoding: Decoding,
+    ) -> Result<Vec<Result<String, RejectReason>>, AgentError> {
+        Ok(self.generate_chats(prompts, decoding)?.into_iter().map(Ok).collect())
+    }
+}
+
+impl ModelGenerator<'_> {
+    /// One reply per conversation, each rendered through the model's chat format (a system
+    /// message where the conversation has one).
+    fn generate_chats(&self, prompts: &[ChatPrompt], decoding: Decoding) -> Result<Vec<String>, AgentError> {
         let encoder = Encoder::new(self.tokenizer, self.format);
         let (temperature, seed) = match decoding {
             Decoding::Greedy => (0.0, 0),
@@ -42,8 +59,9 @@ impl Generator for ModelGenerator<'_> {
                 stop_ids: Vec::new(),
                 use_cache: true,
             };
-            let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
-            let generated = generate_text(self.model, &encoder, &refs, &opts)
+            let refs: Vec<(Option<&str>, &str)> =
+                chunk.iter().map(|p| (p.system.as_deref(), p.user.as_str())).collect();
+            let generated = generate_chat_text(self.model, &encoder, &refs, &opts)
                 .map_err(|e| AgentError::Failed { agent: self.name.clone(), message: e.to_string() })?;
             out.extend(generated.into_iter().map(|(text, _)| text.trim().to_string()));
         }
@@ -69,6 +87,20 @@ impl Generator for OwnedModelGenerator {
     }
 
     fn generate(&mut self, prompts: &[String], decoding: Decoding) -> Result<Vec<String>, AgentError> {
+        self.borrowed().generate(prompts, decoding)
+    }
+
+    fn chat_each(
+        &mut self,
+        prompts: &[ChatPrompt],
+        decoding: Decoding,
+    ) -> Result<Vec<Result<String, RejectReason>>, AgentError> {
+        self.borrowed().chat_each(prompts, decoding)
+    }
+}
+
+impl OwnedModelGenerator {
+    fn borrowed(&self) -> ModelGenerator<'_> {
         ModelGenerator {
             name: self.name.clone(),
             model: &self.model,
@@ -78,6 +110,5 @@ impl Generator for OwnedModelGenerator {
             top_p: self.top_p,
             batch_size: self.batch_size,
         }
-        .generate(prompts, decoding)
     }
 }

@@ -1,18 +1,25 @@
 //! Any [`Generator`] as reviser or judge: it answers the paper's prompts (or a user's
-//! template, [`PromptTemplate`]) and its replies go through the paper's parsers
-//! ([`crate::data::prompts`]). An LLM behind an API and a local burn model play these roles
-//! the same way. Replies that break the format are rejected and counted by reason.
+//! template, [`PromptTemplate`]) as a system and a user message, and its replies go through the
+//! paper's parsers ([`crate::data::prompts`]). An LLM behind an API and a local burn model play
+//! these roles the same way. Replies that break the format are rejected and counted by reason;
+//! the judge's kept replies are counted by the rule that read them
+//! ([`crate::data::prompts::VerdictRule`]).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use crate::data::agents::{AgentError, Decoding, Generator, Judge, Reviser, Revision, Verdict};
+use crate::data::agents::{AgentError, ChatPrompt, Decoding, Generator, Judge, Reviser, Revision, Verdict};
 use crate::data::prompts::{parse_judge_reply, parse_reviser_reply};
 use crate::data::template::PromptTemplate;
 
-/// Format rejections by message (e.g. "reply breaks the format: no corrected-solution marker
-/// ..."), shared so the caller can read them after the agent is boxed and used.
+/// Counts by name (a rejection's message, e.g. "reply breaks the format: no corrected-solution
+/// marker ...", or a [`crate::data::prompts::VerdictRule`]'s name), shared so the caller can read them after the agent
+/// is boxed and used.
 pub type Rejections = Arc<Mutex<BTreeMap<String, u64>>>;
+
+fn count(tally: &Rejections, name: &str) {
+    *tally.lock().unwrap_or_else(|p| p.into_inner()).entry(name.to_string()).or_default() += 1;
+}
 
 /// A generator answering reviser prompts.
 pub struct PromptedReviser<G: Generator> {
@@ -26,6 +33,8 @@ pub struct PromptedJudge<G: Generator> {
     pub generator: G,
     pub template: PromptTemplate,
     pub rejections: Rejections,
+    /// Kept replies by the [`crate::data::prompts::VerdictRule`] that read them.
+    pub verdicts: Rejections,
 }
 
 impl<G: Generator> PromptedReviser<G> {
@@ -36,7 +45,7 @@ impl<G: Generator> PromptedReviser<G> {
 
 impl<G: Generator> PromptedJudge<G> {
     pub fn new(generator: G, template: PromptTemplate) -> Self {
-        Self { generator, template, rejections: Rejections::default() }
+        Self { generator, template, rejections: Rejections::default(), verdicts: Rejections::default() }
     }
 }
 
@@ -45,11 +54,11 @@ impl<G: Generator> PromptedJudge<G> {
 fn ask<G: Generator, T>(
     generator: &mut G,
     rejections: &Rejections,
-    prompts: Vec<String>,
+    prompts: Vec<ChatPrompt>,
     parse: impl Fn(&str) -> Result<T, crate::data::agents::RejectReason>,
 ) -> Vec<Result<T, AgentError>> {
     let n = prompts.len();
-    let replies = match generator.generate_each(&prompts, Decoding::Greedy) {
+    let replies = match generator.chat_each(&prompts, Decoding::Greedy) {
         Ok(r) if r.len() == n => r,
         other => {
             let message = match other {
@@ -67,7 +76,7 @@ fn ask<G: Generator, T>(
         .map(|reply| {
             let reply = reply?;
             parse(&reply).map_err(|reason| {
-                *rejections.lock().unwrap_or_else(|p| p.into_inner()).entry(reason.to_string()).or_default() += 1;
+                count(rejections, &reason.to_string());
                 AgentError::Rejected(reason)
             })
         })
@@ -100,8 +109,11 @@ impl<G: Generator> Judge for PromptedJudge<G> {
 
     fn judge_batch(&mut self, items: &[(&str, &str, &str)]) -> Vec<Result<Verdict, AgentError>> {
         let prompts = items.iter().map(|(p, a, b)| self.template.judge(p, a, b)).collect();
+        let verdicts = &self.verdicts;
         ask(&mut self.generator, &self.rejections, prompts, |reply| {
-            Ok(Verdict { winner: parse_judge_reply(reply)?, reason: reply.to_string(), scores: None })
+            let (winner, rule) = parse_judge_reply(reply)?;
+            count(verdicts, rule.as_str());
+            Ok(Verdict { winner, reason: reply.to_string(), scores: None })
         })
     }
 }
@@ -110,23 +122,25 @@ impl<G: Generator> Judge for PromptedJudge<G> {
 mod tests {
     use super::*;
     use crate::data::agents::{Choice, RejectReason};
+    use crate::data::prompts::VerdictRule;
     use crate::data::template::Role;
 
-    /// Replies from a table keyed by the start of the prompt's task line.
+    /// Replies in order, one per prompt; every prompt must carry the paper's system message.
     struct Canned(Vec<Result<String, RejectReason>>);
     impl Generator for Canned {
         fn name(&self) -> &str {
             "canned"
         }
         fn generate(&mut self, _: &[String], _: Decoding) -> Result<Vec<String>, AgentError> {
-            unreachable!("the prompted agents call generate_each")
+            unreachable!("the prompted agents call chat_each")
         }
-        fn generate_each(
+        fn chat_each(
             &mut self,
-            prompts: &[String],
+            prompts: &[ChatPrompt],
             _: Decoding,
         ) -> Result<Vec<Result<String, RejectReason>>, AgentError> {
             assert_eq!(prompts.len(), self.0.len());
+            assert!(prompts.iter().all(|p| p.system.as_deref().is_some_and(|s| s.starts_with("You are a teacher"))));
             Ok(std::mem::take(&mut self.0))
         }
     }
@@ -147,15 +161,20 @@ mod tests {
         assert_eq!(r.rejections.lock().unwrap().values().sum::<u64>(), 1);
 
         let mut j = PromptedJudge::new(
-            Canned(vec![Ok("so [2]".into()), Ok("[1] and [2]".into())]),
+            Canned(vec![Ok("so [2]".into()), Ok("[2] is shorter, but [1]".into()), Ok("the first".into())]),
             PromptTemplate::paper(Role::Judge),
         );
-        let out = j.judge_batch(&[("t", "a", "b"), ("t", "a", "c")]);
+        let out = j.judge_batch(&[("t", "a", "b"), ("t", "a", "c"), ("t", "a", "d")]);
         assert_eq!(out[0].as_ref().unwrap().winner, Choice::Second);
-        assert!(out[1].is_err());
+        assert_eq!(out[1].as_ref().unwrap().winner, Choice::First);
+        assert!(out[2].is_err());
         assert_eq!(
-            j.rejections.lock().unwrap().keys().next().unwrap(),
-            "reply breaks the format: the judge's reply contains both [1] and [2]"
+            j.rejections.lock().unwrap().clone(),
+            BTreeMap::from([("reply breaks the format: the judge's reply contains neither [1] nor [2]".into(), 1)])
+        );
+        assert_eq!(
+            j.verdicts.lock().unwrap().clone(),
+            BTreeMap::from([(VerdictRule::Single.as_str().into(), 1), (VerdictRule::LastOfBoth.as_str().into(), 1)])
         );
     }
 }

@@ -20,6 +20,10 @@ impl Message {
     pub fn user(content: impl Into<String>) -> Message {
         Message { role: "user".into(), content: content.into() }
     }
+
+    pub fn system(content: impl Into<String>) -> Message {
+        Message { role: "system".into(), content: content.into() }
+    }
 }
 
 /// What a request asks for. The model and endpoint belong to the client.

@@ -160,6 +160,7 @@ fn random_pairs(config: &LlamaConfig, args: &Args) -> Vec<TokenPair> {
             rejected: ids(args.response_tokens),
             reference_chosen: 0.0,
             reference_rejected: 0.0,
+            winner_beats_model: None,
         })
         .collect()
 }

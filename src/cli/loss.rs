@@ -16,12 +16,15 @@ use serde::{Deserialize, Serialize};
 /// The input format and output, shown by `apogrid loss --help`.
 pub const HELP: &str = "\
 INPUT (JSON lines; all lines form one batch; blank lines are skipped)
-  Paired objectives (dpo, apo_zero, apo_down, kto_pair, sft), one line per pair:
+  Paired objectives (dpo, apo_zero, apo_down, apo_auto, kto_pair, sft), one line per pair:
     {\"policy_chosen_logps\": f, \"policy_rejected_logps\": f,
-     \"reference_chosen_logps\": f, \"reference_rejected_logps\": f, \"chosen_tokens\": n}
+     \"reference_chosen_logps\": f, \"reference_rejected_logps\": f, \"chosen_tokens\": n,
+     \"winner_beats_model\": bool}
     Log-probs are summed over the response tokens. `chosen_tokens` (optional, default 1) is the
     number of response tokens of the chosen output; only sft uses it: its loss is
     -sum(policy_chosen_logps) / sum(chosen_tokens), the token-weighted mean NLL.
+    `winner_beats_model` (apo_auto only, required there) says whether the chosen output beats
+    the model's own answer: apo_auto uses apo_zero's loss for that pair if so, else apo_down's.
   Unpaired objectives (apo_zero_unpaired, kto), one line per example:
     {\"policy_logps\": f, \"reference_logps\": f, \"desirable\": bool,
      \"policy_kl_logps\": f, \"reference_kl_logps\": f}
@@ -76,6 +79,7 @@ struct PairedLine {
     reference_chosen_logps: f64,
     reference_rejected_logps: f64,
     chosen_tokens: Option<u64>,
+    winner_beats_model: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -198,6 +202,7 @@ fn gradients(out: &LossOutput, leaves: &[&Tensor<1>]) -> anyhow::Result<Vec<Vec<
 
 fn paired<'a>(objective: Objective, source: &str, lines: &[(usize, &str)]) -> anyhow::Result<PairedReport<'a>> {
     let (mut pc, mut pr, mut rc, mut rr, mut tokens) = (vec![], vec![], vec![], vec![], vec![]);
+    let mut flags: Vec<(usize, Option<bool>)> = Vec::new();
     for &(n, line) in lines {
         let l: PairedLine = parse_line(source, n, line)?;
         check_finite(
@@ -231,9 +236,17 @@ fn paired<'a>(objective: Objective, source: &str, lines: &[(usize, &str)]) -> an
         rc.push(l.reference_chosen_logps);
         rr.push(l.reference_rejected_logps);
         tokens.push(usize::try_from(t).with_context(|| format!("{source}:{n}: `chosen_tokens` too large"))?);
+        flags.push((n, l.winner_beats_model));
     }
-    let batch = PairedBatch::new(tensor(pc).require_grad(), tensor(pr).require_grad(), tensor(rc), tensor(rr))
+    let mut batch = PairedBatch::new(tensor(pc).require_grad(), tensor(pr).require_grad(), tensor(rc), tensor(rr))
         .with_chosen_tokens(tokens);
+    if let Some(all) = flags.iter().map(|(_, f)| *f).collect::<Option<Vec<bool>>>() {
+        batch = batch.with_winner_beats_model(all);
+    } else if let Some((n, _)) = flags.iter().find(|(_, f)| f.is_none())
+        && objective.kind().needs_comparisons()
+    {
+        bail!("{source}:{n}: `{}` needs `winner_beats_model` (true or false) on every line", objective.name());
+    }
     let out = objective.loss(&Batch::Paired(batch.clone())).with_context(|| source.to_string())?;
     let grads = gradients(&out, &[&batch.policy_chosen, &batch.policy_rejected])?;
     let Rewards::Paired { chosen, rejected } = out.rewards.clone() else {

@@ -52,6 +52,31 @@ pub enum AgentError {
     Failed { agent: String, message: String },
 }
 
+/// A conversation to answer: an optional system message and one user message. The reviser and
+/// judge prompts are sent this way, as the authors' code sends them (SPEC.md section 1): the
+/// instruction as the system message, the filled template as the user message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatPrompt {
+    pub system: Option<String>,
+    pub user: String,
+}
+
+impl ChatPrompt {
+    /// One user message, no system message.
+    pub fn user(text: impl Into<String>) -> Self {
+        ChatPrompt { system: None, user: text.into() }
+    }
+
+    /// The conversation as one text, for a generator without roles: the system message and
+    /// the user message separated by a blank line.
+    pub fn flattened(&self) -> String {
+        match &self.system {
+            Some(system) => format!("{system}\n\n{}", self.user),
+            None => self.user.clone(),
+        }
+    }
+}
+
 /// A model (or stand-in) that answers prompts. Batched so that a local model can pad and run
 /// many prompts at once.
 pub trait Generator {
@@ -67,6 +92,18 @@ pub trait Generator {
         decoding: Decoding,
     ) -> Result<Vec<Result<String, RejectReason>>, AgentError> {
         Ok(self.generate(prompts, decoding)?.into_iter().map(Ok).collect())
+    }
+    /// [`Generator::generate_each`] for conversations with a system message (the prompted
+    /// reviser and judge). Default, for generators without roles (the world's rule policies, a
+    /// replay, stored completions): each conversation [flattened](ChatPrompt::flattened). An
+    /// API sends the two messages; a local model renders them through its chat template.
+    fn chat_each(
+        &mut self,
+        prompts: &[ChatPrompt],
+        decoding: Decoding,
+    ) -> Result<Vec<Result<String, RejectReason>>, AgentError> {
+        let flat: Vec<String> = prompts.iter().map(ChatPrompt::flattened).collect();
+        self.generate_each(&flat, decoding)
     }
 }
 
@@ -84,6 +121,13 @@ impl Generator for Box<dyn Generator + '_> {
         decoding: Decoding,
     ) -> Result<Vec<Result<String, RejectReason>>, AgentError> {
         (**self).generate_each(prompts, decoding)
+    }
+    fn chat_each(
+        &mut self,
+        prompts: &[ChatPrompt],
+        decoding: Decoding,
+    ) -> Result<Vec<Result<String, RejectReason>>, AgentError> {
+        (**self).chat_each(prompts, decoding)
     }
 }
 

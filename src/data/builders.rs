@@ -32,10 +32,13 @@ pub enum BuilderKind {
     JudgeOnPolicy,
     JudgeOffPolicy,
     StrongerPreferred,
+    /// The off-policy dataset from stored completions' ratings, no judge ([`super::ratings`]).
+    OffPolicyRatings,
 }
 
 impl BuilderKind {
-    pub const ALL: [BuilderKind; 4] = [Self::Clair, Self::JudgeOnPolicy, Self::JudgeOffPolicy, Self::StrongerPreferred];
+    pub const ALL: [BuilderKind; 5] =
+        [Self::Clair, Self::JudgeOnPolicy, Self::JudgeOffPolicy, Self::StrongerPreferred, Self::OffPolicyRatings];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -43,6 +46,7 @@ impl BuilderKind {
             Self::JudgeOnPolicy => "judge_on_policy",
             Self::JudgeOffPolicy => "judge_off_policy",
             Self::StrongerPreferred => "stronger_preferred",
+            Self::OffPolicyRatings => "off_policy_ratings",
         }
     }
 
@@ -309,11 +313,11 @@ fn generate(model: &mut dyn Generator, prompts: &[String], decoding: Decoding) -
 type Candidates<'a> = (&'a str, [(&'a str, &'a str); 2]);
 
 impl Built {
-    fn new(kind: BuilderKind) -> Self {
+    pub(crate) fn new(kind: BuilderKind) -> Self {
         Self { kind, triples: Vec::new(), counts: FilterCounts::default(), failed: BTreeMap::new() }
     }
 
-    fn push(&mut self, config: &FilterConfig, triple: PreferenceTriple) {
+    pub(crate) fn push(&mut self, config: &FilterConfig, triple: PreferenceTriple) {
         let outcome = filters::check(config, &triple.chosen, &triple.rejected);
         self.counts.record(outcome);
         if outcome.is_ok() {
@@ -373,6 +377,7 @@ impl Built {
                 chosen_score: scores.map(|s| s.0),
                 rejected_score: scores.map(|s| s.1),
                 reason: Some(verdict.reason),
+                ..Metadata::default()
             };
             self.push(&opts.filters, PreferenceTriple::new(prompt, w, l, meta));
         }

@@ -4,6 +4,9 @@
 //! `empty` (either output blank), `identical` (the two outputs equal after trimming) and
 //! `length_ratio` (a revision whose length changed too much). Each dropped item is counted
 //! under the first filter that dropped it; the counts go into the manifest and the run's output.
+//! Pairs formed from ratings (`super::ratings`) add two counts of their own, before these
+//! filters: `tie` (the two ratings are equal) and `unrated` (fewer than two rated completions);
+//! they are left out of manifests that have none, so other builds write what they always wrote.
 
 use serde::{Deserialize, Serialize};
 
@@ -31,18 +34,33 @@ pub struct FilterCounts {
     pub empty: usize,
     pub identical: usize,
     pub length_ratio: usize,
+    /// Rated pairs whose ratings are equal.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub tie: usize,
+    /// Prompts with fewer than two rated completions.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unrated: usize,
     pub kept: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl FilterCounts {
     pub fn dropped(&self) -> usize {
-        self.format + self.empty + self.identical + self.length_ratio
+        self.format + self.empty + self.identical + self.length_ratio + self.tie + self.unrated
     }
 
     /// One line for a run's output, e.g. `kept 90 of 100 (format 2, empty 0, identical 8, ...)`.
     pub fn summary(&self) -> String {
+        let rated = if self.tie + self.unrated > 0 {
+            format!(", tie {}, unrated {}", self.tie, self.unrated)
+        } else {
+            String::new()
+        };
         format!(
-            "kept {} of {} (dropped: format {}, empty {}, identical {}, length ratio {})",
+            "kept {} of {} (dropped: format {}, empty {}, identical {}, length ratio {}{rated})",
             self.kept, self.considered, self.format, self.empty, self.identical, self.length_ratio
         )
     }
@@ -91,6 +109,18 @@ impl FilterCounts {
         self.considered += 1;
         self.format += 1;
     }
+
+    /// Counts one considered rated pair dropped because its two ratings are equal.
+    pub fn record_tie(&mut self) {
+        self.considered += 1;
+        self.tie += 1;
+    }
+
+    /// Counts one considered prompt dropped because it has fewer than two rated completions.
+    pub fn record_unrated(&mut self) {
+        self.considered += 1;
+        self.unrated += 1;
+    }
 }
 
 #[cfg(test)]
@@ -124,6 +154,11 @@ mod tests {
         n.record(Err(Drop::LengthRatio));
         assert_eq!((n.considered, n.kept, n.dropped()), (5, 1, 4));
         assert_eq!((n.format, n.empty, n.identical, n.length_ratio), (1, 1, 1, 1));
-        assert!(n.summary().starts_with("kept 1 of 5"));
+        assert!(n.summary().starts_with("kept 1 of 5") && !n.summary().contains("tie"));
+        assert!(!serde_json::to_string(&n).unwrap().contains("tie"));
+        n.record_tie();
+        n.record_unrated();
+        assert_eq!((n.considered, n.dropped()), (7, 6));
+        assert!(n.summary().ends_with("tie 1, unrated 1)"), "{}", n.summary());
     }
 }

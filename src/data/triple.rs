@@ -40,6 +40,10 @@ pub struct Metadata {
     /// The judge's or reviser's reasoning, where one exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// How `chosen` fared against the target model's own greedy answer, for builds that
+    /// compare every pair (`apo_auto` reads it; `super::winner_vs_model`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub winner_vs_model: Option<super::winner_vs_model::PairComparison>,
 }
 
 /// A preference triple: `chosen` (y_w) is preferred over `rejected` (y_l) for `prompt` (x).

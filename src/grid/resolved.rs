@@ -68,6 +68,16 @@ pub struct Dataset {
     pub min_pairs: usize,
 }
 
+impl Dataset {
+    /// Which stored rating ranks the completions, for a dataset built from ratings.
+    pub fn rating(&self) -> Option<crate::data::ratings::RatingSource> {
+        match &self.source {
+            DatasetSource::Build { rating, .. } => *rating,
+            DatasetSource::File { .. } => None,
+        }
+    }
+}
+
 /// How a dataset is made: built from the grid's prompts, or imported from a user's file.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DatasetSource {
@@ -76,6 +86,8 @@ pub enum DatasetSource {
         /// Revisions whose length ratio to the losing output falls outside this range are
         /// dropped (CLAIR only).
         length_ratio: (f64, f64),
+        /// Which stored rating ranks the completions (`off_policy_ratings` only).
+        rating: Option<crate::data::ratings::RatingSource>,
     },
     File {
         path: PathBuf,

@@ -303,6 +303,10 @@ pub struct TrainSection {
     pub max_prompt_tokens: usize,
     #[serde(default = "d_trunc")]
     pub max_response_tokens: usize,
+    /// Clip each update's gradients to this global L2 norm (`crate::train::grad_norm`); off by
+    /// default, as the paper does not mention clipping (Hugging Face's Trainer clips at 1.0).
+    #[serde(default)]
+    pub max_grad_norm: Option<f64>,
     #[serde(default)]
     pub keep_checkpoints: KeepCheckpoints,
     /// `f32`, or `bf16` compute with f32 master weights (`model::precision`); also used by the
@@ -326,6 +330,7 @@ impl Default for TrainSection {
             micro_batch_size: d_micro_batch(),
             max_prompt_tokens: d_trunc(),
             max_response_tokens: d_trunc(),
+            max_grad_norm: None,
             keep_checkpoints: KeepCheckpoints::default(),
             precision: Precision::default(),
             activation_checkpointing: false,
@@ -452,6 +457,9 @@ pub struct DatasetEntry {
     /// The fewest training pairs the dataset may end with; fewer fails its build with the
     /// filters' and agents' rejection counts (default 1: an empty dataset is never "done").
     pub min_pairs: Option<Spanned<usize>>,
+    /// Which stored rating ranks the completions (builder `off_policy_ratings` only):
+    /// `overall_score` (default) or `mean_aspects`.
+    pub rating: Option<Spanned<crate::data::ratings::RatingSource>>,
 }
 
 /// One `[[objective]]` row.

@@ -337,3 +337,23 @@ fn a_grid_file_that_is_not_utf8_names_the_line_once() {
     assert_eq!((e.line, e.column), (2, 10), "{e}");
     assert_eq!(e.to_string().matches("not UTF-8").count(), 1, "{e}");
 }
+
+#[test]
+fn fidelity_options_are_checked_at_plan() {
+    // A negative clipping norm, named by its key.
+    let bad = with("learning_rate = 1e-4", "learning_rate = 1e-4\nmax_grad_norm = -1.0");
+    assert_err(&bad, "max_grad_norm", "train.max_grad_norm", "expected a positive norm");
+    assert!(parse(&with("learning_rate = 1e-4", "learning_rate = 1e-4\nmax_grad_norm = 1.0"), Path::new("g")).is_ok());
+    // `rating` belongs to the ratings builder, which needs stored completions.
+    let bad = with("builder = \"clair\"", "builder = \"clair\"\nrating = \"overall_score\"");
+    assert_err(&bad, "rating = ", "dataset[0].rating", "only for builder `off_policy_ratings`");
+    let bad = with("builder = \"clair\"", "builder = \"off_policy_ratings\"");
+    assert_err(&bad, "name = \"clair\"", "dataset[0].builder", "needs `[agents.off_policy] kind = \"file\"`");
+    // apo_auto reads comparisons an imported dataset does not have.
+    let dir = tempfile::tempdir().unwrap();
+    let triples = dir.path().join("t.jsonl");
+    std::fs::write(&triples, "{\"prompt\": \"p\", \"chosen\": \"a\", \"rejected\": \"b\"}\n").unwrap();
+    let file = format!("builder = \"file\"\npath = \"{}\"", triples.display());
+    let bad = with("builder = \"clair\"", &file).replacen("kind = \"sft\"", "kind = \"apo_auto\"", 1);
+    assert_err(&bad, "name = \"sft\"", "objective[1].kind", "needs each pair's winner-vs-model comparison");
+}

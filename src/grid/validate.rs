@@ -12,6 +12,7 @@ use super::resolved::{Cell, Dataset, DatasetSource, Devices, Grid, GridModel, Ob
 use super::schema::{
     AgentSpec, DatasetEntry, DatasetKind, GridFile, ModelSection, ObjectiveEntry, PromptSource, TrainSection,
 };
+use crate::data::builders::BuilderKind;
 use crate::data::filters::FilterConfig;
 use crate::device::DeviceName;
 use crate::model::spec::ModelSpec;
@@ -46,7 +47,7 @@ pub fn validate(file: GridFile, path: &Path, source: &str) -> Result<Grid, GridE
     let model = model(&file.model, &loc)?;
     check_prompts_and_agents(&file, &loc)?;
     check_train(&file.train, "train").map_err(|(k, m)| loc.key(k, m))?;
-    let datasets = datasets(&file.datasets, &loc)?;
+    let datasets = datasets(&file.datasets, &file.agents.off_policy, &loc)?;
     let objectives = objectives(&file.objectives, &loc)?;
     let cells = cells(&file, &datasets, &objectives, &seeds, &loc)?;
     let (eval, missing_data) = super::eval::eval(&file.eval, &loc)?;
@@ -187,7 +188,7 @@ fn check_prompts_and_agents(file: &GridFile, loc: &Locator) -> Result<(), GridEr
     super::agents::check_agents(&file.agents).map_err(|(k, m)| loc.key(k, m))
 }
 
-fn datasets(entries: &[DatasetEntry], loc: &Locator) -> Result<Vec<Dataset>, GridError> {
+fn datasets(entries: &[DatasetEntry], off_policy: &AgentSpec, loc: &Locator) -> Result<Vec<Dataset>, GridError> {
     let mut datasets = Vec::new();
     let mut names = BTreeSet::new();
     for (i, d) in entries.iter().enumerate() {
@@ -207,7 +208,20 @@ fn datasets(entries: &[DatasetEntry], loc: &Locator) -> Result<Vec<Dataset>, Gri
                 return Err(loc.at(p.span(), key("path"), message));
             }
             (DatasetKind::Build(kind), None) => {
-                DatasetSource::Build { kind, length_ratio: length_ratio(d, &key, loc)? }
+                let rating = match (kind, &d.rating) {
+                    (BuilderKind::OffPolicyRatings, r) => Some(r.as_ref().map(|r| *r.get_ref()).unwrap_or_default()),
+                    (_, None) => None,
+                    (_, Some(r)) => {
+                        let message =
+                            format!("`rating` is only for builder `off_policy_ratings`, not `{}`", kind.as_str());
+                        return Err(loc.at(r.span(), key("rating"), message));
+                    }
+                };
+                if kind == BuilderKind::OffPolicyRatings && !matches!(off_policy, AgentSpec::File { .. }) {
+                    let message = "builder `off_policy_ratings` ranks the completions stored with the prompts; it needs `[agents.off_policy] kind = \"file\"` naming their field";
+                    return Err(loc.at(d.name.span(), key("builder"), message));
+                }
+                DatasetSource::Build { kind, length_ratio: length_ratio(d, &key, loc)?, rating }
             }
         };
         let min_pairs = match &d.min_pairs {
@@ -338,13 +352,14 @@ fn cells(
     }
     let mut cells = Vec::new();
     for seed in seeds {
-        for di in 0..datasets.len() {
+        for (di, dataset) in datasets.iter().enumerate() {
             for (oi, objective) in objectives.iter().enumerate().filter(|(oi, _)| !excluded.contains(&(di, *oi))) {
                 let (table, train) = match overrides.get(&(di, oi)) {
                     Some((i, t)) => (format!("override[{i}]"), t.clone()),
                     None => ("train".to_string(), file.train.clone()),
                 };
                 check_cell(objective, &train, &table, file, loc)?;
+                check_comparisons(dataset, objective, file, loc)?;
                 cells.push(Cell { dataset: di, objective: oi, seed: *seed, train });
             }
         }
@@ -377,6 +392,21 @@ fn check_cell(o: &Objective, t: &TrainSection, table: &str, file: &GridFile, loc
     Ok(())
 }
 
+/// `apo_auto` reads each pair's winner-vs-model comparison, which only a built dataset makes
+/// (its judge compares every winner with the target's greedy answer).
+fn check_comparisons(d: &Dataset, o: &Objective, file: &GridFile, loc: &Locator) -> Result<(), GridError> {
+    if !(o.loss.kind().needs_comparisons() && matches!(d.source, DatasetSource::File { .. })) {
+        return Ok(());
+    }
+    let message = format!(
+        "objective `{}` (apo_auto) needs each pair's winner-vs-model comparison, which a built dataset makes; dataset `{}` is imported from a file (exclude the cell with `[[exclude]]`)",
+        o.name, d.name
+    );
+    let i = file.objectives.iter().position(|e| e.name.get_ref() == &o.name).unwrap_or(0);
+    let span = file.objectives.get(i).map(|e| e.name.span()).unwrap_or(0..0);
+    Err(loc.at(span, format!("objective[{i}].kind"), message))
+}
+
 fn devices(file: &GridFile, loc: &Locator) -> Result<Devices, GridError> {
     let mut list = Vec::new();
     for (i, d) in file.devices.list.iter().enumerate() {
@@ -407,6 +437,9 @@ fn check_train(t: &TrainSection, table: &str) -> Result<(), (String, String)> {
     }
     if t.batch_size == 0 {
         return err("batch_size", "batch sizes must be at least 1".into());
+    }
+    if let Some(m) = t.max_grad_norm.filter(|m| !(m.is_finite() && *m > 0.0)) {
+        return err("max_grad_norm", format!("expected a positive norm (e.g. 1.0, Hugging Face's default), got {m}"));
     }
     if t.micro_batch_size == 0 {
         return err("micro_batch_size", "batch sizes must be at least 1".into());

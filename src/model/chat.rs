@@ -102,6 +102,11 @@ impl ChatTemplate {
         self.render(messages(&[("user", user)]), true)
     }
 
+    /// A system turn and a user turn followed by the generation prompt.
+    pub fn render_system_prompt(&self, system: &str, user: &str) -> Result<String, ChatError> {
+        self.render(messages(&[("system", system), ("user", user)]), true)
+    }
+
     /// A user turn and the assistant's answer, as the template writes a finished conversation.
     pub fn render_conversation(&self, user: &str, assistant: &str) -> Result<String, ChatError> {
         self.render(messages(&[("user", user), ("assistant", assistant)]), false)
@@ -142,6 +147,14 @@ impl ChatFormat for ChatTemplate {
             prompt.to_string()
         })
     }
+    /// A template that refuses a system turn (some raise an exception for it) gets the system
+    /// message before the user's, separated by a blank line, with a warning on stderr.
+    fn system_prompt_text(&self, system: &str, prompt: &str) -> String {
+        self.render_system_prompt(system, prompt).unwrap_or_else(|e| {
+            eprintln!("warning: {e}; sending the system message inside the user message");
+            self.prompt_text(&format!("{system}\n\n{prompt}"))
+        })
+    }
     fn end_of_turn_ids(&self, tokenizer: &dyn TextTokenizer) -> Vec<u32> {
         if self.turn_end.is_empty() {
             tokenizer.eos_ids().into_iter().take(1).collect()
@@ -167,6 +180,18 @@ mod tests {
         );
         assert_eq!(t.turn_end(), "<|im_end|>");
         assert_eq!(t.closed_response("4"), "4<|im_end|>");
+    }
+
+    #[test]
+    fn a_system_message_replaces_the_default_one() {
+        let t = ChatTemplate::new(SMOLLM2, "<|im_start|>", "<|im_end|>", "test").unwrap();
+        assert_eq!(
+            t.system_prompt_text("Be a teacher.", "Hi"),
+            "<|im_start|>system\nBe a teacher.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"
+        );
+        let no_system = "{% for m in messages %}{% if m['role'] == 'system' %}{{ raise_exception('no system role') }}{% endif %}{{ m['content'] }}\n{% endfor %}";
+        let t = ChatTemplate::new(no_system, "", "", "test").unwrap();
+        assert_eq!(t.system_prompt_text("Be a teacher.", "Hi"), "Be a teacher.\n\nHi\n");
     }
 
     #[test]

@@ -122,13 +122,34 @@ pub fn generate_text(
     opts: &GenerateOptions,
 ) -> Result<Vec<(String, Finish)>, ModelError> {
     let ids: Vec<Vec<u32>> = prompts.iter().map(|p| encoder.prompt(p)).collect();
+    generate_from_ids(model, encoder, &ids, opts)
+}
+
+/// [`generate_text`] for conversations: `(system message, user message)` pairs, rendered by
+/// [`Encoder::chat_prompt`] (the reviser and judge prompts carry a system message).
+pub fn generate_chat_text(
+    model: &Llama,
+    encoder: &Encoder,
+    prompts: &[(Option<&str>, &str)],
+    opts: &GenerateOptions,
+) -> Result<Vec<(String, Finish)>, ModelError> {
+    let ids: Vec<Vec<u32>> = prompts.iter().map(|(system, user)| encoder.chat_prompt(*system, user)).collect();
+    generate_from_ids(model, encoder, &ids, opts)
+}
+
+fn generate_from_ids(
+    model: &Llama,
+    encoder: &Encoder,
+    ids: &[Vec<u32>],
+    opts: &GenerateOptions,
+) -> Result<Vec<(String, Finish)>, ModelError> {
     let mut opts = opts.clone();
     for id in encoder.stop_ids() {
         if !opts.stop_ids.contains(&id) {
             opts.stop_ids.push(id);
         }
     }
-    let out = generate(model, &ids, encoder.tokenizer.pad_id(), &opts)?;
+    let out = generate(model, ids, encoder.tokenizer.pad_id(), &opts)?;
     Ok(out.into_iter().map(|g| (encoder.tokenizer.decode(&g.tokens), g.finish)).collect())
 }
 

@@ -167,6 +167,9 @@ impl ChatFormat for ModelFormat {
     fn prompt_text(&self, prompt: &str) -> String {
         self.inner().prompt_text(prompt)
     }
+    fn system_prompt_text(&self, system: &str, prompt: &str) -> String {
+        self.inner().system_prompt_text(system, prompt)
+    }
     fn response_text(&self, response: &str) -> String {
         self.inner().response_text(response)
     }

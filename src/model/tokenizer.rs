@@ -26,6 +26,12 @@ pub trait ChatFormat: Send + Sync {
     /// to one user message with the generation prompt.
     fn prompt_text(&self, prompt: &str) -> String;
 
+    /// The input text for a system message followed by the user message `prompt`. Default (a
+    /// raw model has no roles): the two separated by a blank line, as one prompt.
+    fn system_prompt_text(&self, system: &str, prompt: &str) -> String {
+        self.prompt_text(&format!("{system}\n\n{prompt}"))
+    }
+
     /// The text of `response` as it follows the prompt (a chat format may add its
     /// end-of-turn marker text here instead of in [`ChatFormat::end_of_turn_ids`]).
     fn response_text(&self, response: &str) -> String {
@@ -90,6 +96,17 @@ impl<'a> Encoder<'a> {
             ids.extend(self.tokenizer.bos_id());
         }
         ids.extend(self.tokenizer.encode(&self.format.prompt_text(prompt)));
+        ids
+    }
+
+    /// [`Encoder::prompt`] with an optional system message before the user message.
+    pub fn chat_prompt(&self, system: Option<&str>, prompt: &str) -> Vec<u32> {
+        let Some(system) = system else { return self.prompt(prompt) };
+        let mut ids = Vec::new();
+        if self.format.add_bos() {
+            ids.extend(self.tokenizer.bos_id());
+        }
+        ids.extend(self.tokenizer.encode(&self.format.system_prompt_text(system, prompt)));
         ids
     }
 

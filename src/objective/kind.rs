@@ -17,15 +17,18 @@ pub enum ObjectiveKind {
     Sft,
     ApoZero,
     ApoDown,
+    /// APO-zero or APO-down per pair, from whether the winner beats the model (paper, section 7).
+    ApoAuto,
     ApoZeroUnpaired,
     Kto,
 }
 
 impl ObjectiveKind {
-    pub const ALL: [ObjectiveKind; 7] = [
+    pub const ALL: [ObjectiveKind; 8] = [
         ObjectiveKind::Dpo,
         ObjectiveKind::ApoZero,
         ObjectiveKind::ApoDown,
+        ObjectiveKind::ApoAuto,
         ObjectiveKind::KtoPair,
         ObjectiveKind::Sft,
         ObjectiveKind::ApoZeroUnpaired,
@@ -40,6 +43,7 @@ impl ObjectiveKind {
             ObjectiveKind::Sft => "sft",
             ObjectiveKind::ApoZero => "apo_zero",
             ObjectiveKind::ApoDown => "apo_down",
+            ObjectiveKind::ApoAuto => "apo_auto",
             ObjectiveKind::ApoZeroUnpaired => "apo_zero_unpaired",
             ObjectiveKind::Kto => "kto",
         }
@@ -60,6 +64,12 @@ impl ObjectiveKind {
     /// prompt with another example's completion, so it needs two.
     pub fn min_batch(self) -> usize {
         if self == ObjectiveKind::Kto { 2 } else { 1 }
+    }
+
+    /// Whether training needs each pair's winner-vs-model comparison stored in the dataset
+    /// (`apo_auto`), which the dataset build then makes for every training pair.
+    pub fn needs_comparisons(self) -> bool {
+        self == ObjectiveKind::ApoAuto
     }
 }
 

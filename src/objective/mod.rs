@@ -8,7 +8,7 @@
 //!
 //! Notation (SPEC.md): `lw = log π(y_w|x) - log π_ref(y_w|x)`, `ll` likewise for `y_l`,
 //! `h = lw - ll`, rewards `r = β·(log-ratio)`. The formulas live next to their code in
-//! [`paired`] (dpo, apo_zero, apo_down, kto_pair, sft) and [`unpaired`] (apo_zero_unpaired,
+//! [`paired`] (dpo, apo_zero, apo_down, apo_auto, kto_pair, sft) and [`unpaired`] (apo_zero_unpaired,
 //! kto). All of them are written with `σ(-x)` in place of `1 - σ(x)` and `-log σ(x)` in place of
 //! `softplus(-x)`, which are exact identities that stay finite and keep their precision for
 //! margins of thousands of nats.
@@ -88,6 +88,12 @@ pub enum Objective {
         #[serde(default = "default_beta")]
         beta: f64,
     },
+    /// Anchored PO, anchor per pair: APO-zero where the winner beats the model's own answer,
+    /// APO-down elsewhere (paper, section 7).
+    ApoAuto {
+        #[serde(default = "default_beta")]
+        beta: f64,
+    },
     /// KTO on pairs as in TRL 0.9.4 (`loss_type="kto_pair"`), batch KL estimates not detached.
     KtoPair {
         #[serde(default = "default_beta")]
@@ -156,6 +162,7 @@ impl Objective {
             ObjectiveKind::Dpo => Objective::Dpo { beta },
             ObjectiveKind::ApoZero => Objective::ApoZero { beta },
             ObjectiveKind::ApoDown => Objective::ApoDown { beta },
+            ObjectiveKind::ApoAuto => Objective::ApoAuto { beta },
             ObjectiveKind::KtoPair => Objective::KtoPair { beta },
             ObjectiveKind::Sft => Objective::Sft { beta },
             ObjectiveKind::ApoZeroUnpaired => Objective::ApoZeroUnpaired { beta, desirable_weight, undesirable_weight },
@@ -171,6 +178,7 @@ impl Objective {
             Objective::Dpo { .. } => ObjectiveKind::Dpo,
             Objective::ApoZero { .. } => ObjectiveKind::ApoZero,
             Objective::ApoDown { .. } => ObjectiveKind::ApoDown,
+            Objective::ApoAuto { .. } => ObjectiveKind::ApoAuto,
             Objective::KtoPair { .. } => ObjectiveKind::KtoPair,
             Objective::Sft { .. } => ObjectiveKind::Sft,
             Objective::ApoZeroUnpaired { .. } => ObjectiveKind::ApoZeroUnpaired,
@@ -207,6 +215,7 @@ impl Objective {
             Objective::Dpo { beta }
             | Objective::ApoZero { beta }
             | Objective::ApoDown { beta }
+            | Objective::ApoAuto { beta }
             | Objective::KtoPair { beta }
             | Objective::Sft { beta }
             | Objective::ApoZeroUnpaired { beta, .. }
@@ -251,6 +260,7 @@ impl Objective {
             (Objective::Dpo { .. }, Batch::Paired(b)) => paired::dpo(b, beta),
             (Objective::ApoZero { .. }, Batch::Paired(b)) => paired::apo_zero(b, beta),
             (Objective::ApoDown { .. }, Batch::Paired(b)) => paired::apo_down(b, beta),
+            (Objective::ApoAuto { .. }, Batch::Paired(b)) => paired::apo_auto(b, beta),
             (Objective::KtoPair { .. }, Batch::Paired(b)) => paired::kto_pair(b, beta),
             (Objective::Sft { .. }, Batch::Paired(b)) => paired::sft(b, beta),
             (Objective::ApoZeroUnpaired { desirable_weight: d, undesirable_weight: u, .. }, Batch::Unpaired(b)) => {

@@ -8,10 +8,12 @@
 //! | `dpo`      | `-log σ(β·h)`                   | `-log_sigmoid(β·h)`          |
 //! | `apo_zero` | `(1 - σ(β·lw)) + σ(β·ll)`       | `σ(-β·lw) + σ(β·ll)`         |
 //! | `apo_down` | `σ(β·lw) + (1 - σ(β·h))`        | `σ(β·lw) + σ(-β·h)`          |
+//! | `apo_auto` | `apo_zero`'s where `a_i`, else `apo_down`'s | `a_i·zero_i + (1 - a_i)·down_i` |
 //! | `kto_pair` | 2B terms `1 - σ(β·(lw_i - KL_l))`, `1 - σ(β·(KL_w - ll_i))` | `σ(-x)` |
 //! | `sft`      | `-Σ_i log π(y_w,i) / Σ_i n_w,i` | token-weighted mean NLL      |
 //!
-//! The loss is the mean of the per-example terms (sft: the token-weighted mean).
+//! The loss is the mean of the per-example terms (sft: the token-weighted mean). `a_i` (apo_auto)
+//! is 1 when pair `i`'s winning output beats the target model's own greedy answer, else 0.
 
 use burn::tensor::Tensor;
 use burn::tensor::activation::{log_sigmoid, sigmoid};
@@ -27,6 +29,8 @@ use super::{ObjectiveError, check_len, clamp_min_zero, constant_like};
 /// - `reference_chosen`, `reference_rejected`: `[B]`, summed `log π_ref(y|x)`, constants.
 ///   Required by every paired objective but `sft` (for which they only feed the rewards).
 /// - `chosen_tokens`: `B` response token counts of `y_w` (`n_w,i >= 1`), required by `sft`.
+/// - `winner_beats_model`: `B` flags, whether `y_w` beats the target's own greedy answer to
+///   `x` (by the dataset's judge), required by `apo_auto`.
 #[derive(Debug, Clone)]
 pub struct PairedBatch {
     pub policy_chosen: Tensor<1>,
@@ -34,6 +38,7 @@ pub struct PairedBatch {
     pub reference_chosen: Option<Tensor<1>>,
     pub reference_rejected: Option<Tensor<1>>,
     pub chosen_tokens: Option<Vec<usize>>,
+    pub winner_beats_model: Option<Vec<bool>>,
 }
 
 impl PairedBatch {
@@ -50,7 +55,14 @@ impl PairedBatch {
             reference_chosen: Some(reference_chosen),
             reference_rejected: Some(reference_rejected),
             chosen_tokens: None,
+            winner_beats_model: None,
         }
+    }
+
+    /// Adds, per pair, whether the winning output beats the model's own answer (for `apo_auto`).
+    pub fn with_winner_beats_model(mut self, flags: Vec<bool>) -> Self {
+        self.winner_beats_model = Some(flags);
+        self
     }
 
     /// Adds the response token counts of the winning outputs (for `sft`).
@@ -85,6 +97,12 @@ impl PairedBatch {
             && n.len() != b
         {
             let (field, got) = ("chosen_tokens", n.len());
+            return Err(ObjectiveError::LengthMismatch { objective, field, expected: b, got });
+        }
+        if let Some(a) = &self.winner_beats_model
+            && a.len() != b
+        {
+            let (field, got) = ("winner_beats_model", a.len());
             return Err(ObjectiveError::LengthMismatch { objective, field, expected: b, got });
         }
         Ok(b)
@@ -127,6 +145,25 @@ pub fn apo_down(batch: &PairedBatch, beta: f64) -> Result<LossOutput, ObjectiveE
     let (lw, ll) = batch.log_ratios("apo_down")?;
     let h = lw.clone() - ll.clone();
     let per = sigmoid(lw.clone().mul_scalar(beta)) + sigmoid(h.mul_scalar(-beta));
+    finish(batch, per, Some((lw, ll)), beta)
+}
+
+/// APO with the anchor chosen per pair (paper, section 7): APO-zero's terms
+/// `σ(-β·lw_i) + σ(β·ll_i)` where the winning output beats the model's own answer (`a_i = 1`),
+/// APO-down's `σ(β·lw_i) + σ(-β·h_i)` elsewhere (the model is as good or better: a tie gives no
+/// reason to pull the winner up). The flags are constants; the gradient of each pair is that of
+/// the variant it uses.
+pub fn apo_auto(batch: &PairedBatch, beta: f64) -> Result<LossOutput, ObjectiveError> {
+    let objective = "apo_auto";
+    batch.check(objective)?;
+    let flags =
+        batch.winner_beats_model.as_ref().ok_or(ObjectiveError::Missing { objective, field: "winner_beats_model" })?;
+    let (lw, ll) = batch.log_ratios(objective)?;
+    let h = lw.clone() - ll.clone();
+    let zero = sigmoid(lw.clone().mul_scalar(-beta)) + sigmoid(ll.clone().mul_scalar(beta));
+    let down = sigmoid(lw.clone().mul_scalar(beta)) + sigmoid(h.mul_scalar(-beta));
+    let a = constant_like(&lw, flags.iter().map(|&w| if w { 1.0 } else { 0.0 }).collect());
+    let per = zero * a.clone() + down * a.neg().add_scalar(1.0);
     finish(batch, per, Some((lw, ll)), beta)
 }
 

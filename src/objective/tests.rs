@@ -431,6 +431,50 @@ fn unpaired_and_sft_gradients_match_central_finite_differences() {
     }
 }
 
+#[test]
+fn apo_auto_uses_apo_zero_where_the_winner_beats_the_model_and_apo_down_elsewhere() {
+    let p = typical();
+    let flags = vec![true, false, false, true];
+    for beta in [0.1, 0.5] {
+        let batch = paired_batch(&p, t64).with_winner_beats_model(flags.clone());
+        let out = Objective::ApoAuto { beta }.loss(&Batch::Paired(batch.clone())).unwrap();
+        let (zero, down) = (p.hand("apo_zero", beta), p.hand("apo_down", beta));
+        let want: Vec<f64> = (0..4).map(|i| if flags[i] { zero[i] } else { down[i] }).collect();
+        assert_close(&host(out.per_example), &want, 1e-14, "apo_auto per-pair");
+        assert_close(&host(out.loss.clone()), &[mean(&want)], 1e-14, "apo_auto loss");
+        // Each pair's gradient is its variant's, by hand: with s = σ'(x) = σ(x)(1 - σ(x)),
+        // APO-zero: d/dlw = -β·s(β·lw), d/dll = β·s(β·ll);
+        // APO-down: d/dlw = β·s(β·lw) - β·s(β·h), d/dll = β·s(β·h); all over B = 4.
+        let ds = |x: f64| sig(x) * (1.0 - sig(x));
+        let (lw, ll) = (p.lw(), p.ll());
+        let grads = out.loss.backward();
+        let gc = host(batch.policy_chosen.grad(&grads).unwrap());
+        let gr = host(batch.policy_rejected.grad(&grads).unwrap());
+        for i in 0..4 {
+            let (w, l) = (beta * lw[i], beta * ll[i]);
+            let (want_c, want_r) = if flags[i] {
+                (-beta * ds(w), beta * ds(l))
+            } else {
+                (beta * ds(w) - beta * ds(w - l), beta * ds(w - l))
+            };
+            assert_close(&[gc[i], gr[i]], &[want_c / 4.0, want_r / 4.0], 1e-14, &format!("apo_auto grad [{i}]"));
+        }
+    }
+    // All flags set is APO-zero, none is APO-down.
+    let all = |f: bool| {
+        let batch = paired_batch(&p, t64).with_winner_beats_model(vec![f; 4]);
+        host(Objective::ApoAuto { beta: 0.1 }.loss(&Batch::Paired(batch)).unwrap().loss)[0]
+    };
+    assert_close(&[all(true)], &[loss_only(Objective::ApoZero { beta: 0.1 }, &p)], 1e-15, "all zero");
+    assert_close(&[all(false)], &[loss_only(Objective::ApoDown { beta: 0.1 }, &p)], 1e-15, "all down");
+    // Without the flags, or with the wrong number, it is an error naming the field.
+    let err = Objective::ApoAuto { beta: 0.1 }.loss(&Batch::Paired(paired_batch(&p, t64))).unwrap_err();
+    assert_eq!(err, ObjectiveError::Missing { objective: "apo_auto", field: "winner_beats_model" });
+    let short = paired_batch(&p, t64).with_winner_beats_model(vec![true]);
+    let err = Objective::ApoAuto { beta: 0.1 }.loss(&Batch::Paired(short)).unwrap_err();
+    assert!(matches!(err, ObjectiveError::LengthMismatch { field: "winner_beats_model", got: 1, .. }), "{err}");
+}
+
 // ---------- names, parameters, errors ----------------------------------------------------------
 
 #[test]

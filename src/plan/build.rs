@@ -14,6 +14,7 @@ use super::agent_input::{AgentInput, TargetInput};
 use super::inputs::*;
 use super::task::{Labels, Task, task_key};
 use crate::data::builders::BuilderKind;
+use crate::data::template::Role;
 use crate::grid::schema::{AgentSpec, KeepCheckpoints, PromptSource};
 use crate::grid::{Cell, DatasetSource, Grid};
 
@@ -78,7 +79,9 @@ fn plan_sampling(b: &mut PlanBuilder, grid: &Grid, base: usize) -> (usize, usize
                 _ => None,
             };
             let sha256 = crate::digest::file_key(Path::new(&path));
-            PromptsInput::File { path, sha256, count: p.count, field: p.field.clone(), completions_field }
+            let ratings = grid.datasets.iter().any(|d| d.rating().is_some());
+            let (count, field, seed) = (p.count, p.field.clone(), data_seed);
+            PromptsInput::File { path, sha256, count, seed, field, completions_field, ratings }
         }
     };
     let prompts = b.add("prompts", TaskInput::Prompts(input), Labels::default(), vec![]);
@@ -118,12 +121,17 @@ fn plan_dataset(b: &mut PlanBuilder, grid: &Grid, shared: &mut Shared, d: &crate
             };
             (DatasetInput::File(input), vec![])
         }
-        DatasetSource::Build { kind, length_ratio } => {
+        DatasetSource::Build { kind, length_ratio, rating } => {
             let (prompts, sample) = shared.sampling(b, grid);
             let input = BuiltDatasetInput {
                 builder: *kind,
+                rating: *rating,
                 agents: builder_agents(grid, *kind),
                 comparison_judge: judge(grid),
+                compare_all: grid.cells.iter().any(|c| {
+                    grid.datasets[c.dataset].name == d.name
+                        && grid.objectives[c.objective].loss.kind().needs_comparisons()
+                }),
                 common: split(Some(*length_ratio)),
                 sampling: grid.agents.sampling.clone(),
                 model: grid.model.spec.clone(),
@@ -154,7 +162,7 @@ fn grid_truncation(grid: &Grid) -> crate::model::score::Truncation {
 }
 
 fn judge(grid: &Grid) -> AgentInput {
-    AgentInput::new(&grid.agents.judge, grid.agents.judge_template.as_deref())
+    AgentInput::prompted(&grid.agents.judge, Role::Judge, grid.agents.judge_template.as_deref())
 }
 
 /// The agents a builder uses, and only those: a change to another role's agent leaves this
@@ -164,13 +172,15 @@ fn builder_agents(grid: &Grid, kind: BuilderKind) -> BuilderAgents {
     let none = BuilderAgents { reviser: None, judge: None, off_policy: None, stronger: None };
     match kind {
         BuilderKind::Clair => {
-            BuilderAgents { reviser: Some(AgentInput::new(&a.reviser, a.reviser_template.as_deref())), ..none }
+            let reviser = AgentInput::prompted(&a.reviser, Role::Reviser, a.reviser_template.as_deref());
+            BuilderAgents { reviser: Some(reviser), ..none }
         }
         BuilderKind::JudgeOnPolicy => BuilderAgents { judge: Some(judge(grid)), ..none },
         BuilderKind::JudgeOffPolicy => {
-            BuilderAgents { judge: Some(judge(grid)), off_policy: Some(AgentInput::new(&a.off_policy, None)), ..none }
+            BuilderAgents { judge: Some(judge(grid)), off_policy: Some(AgentInput::plain(&a.off_policy)), ..none }
         }
-        BuilderKind::StrongerPreferred => BuilderAgents { stronger: Some(AgentInput::new(&a.stronger, None)), ..none },
+        BuilderKind::StrongerPreferred => BuilderAgents { stronger: Some(AgentInput::plain(&a.stronger)), ..none },
+        BuilderKind::OffPolicyRatings => BuilderAgents { off_policy: Some(AgentInput::plain(&a.off_policy)), ..none },
     }
 }
 
@@ -194,6 +204,7 @@ fn plan_cell(b: &mut PlanBuilder, grid: &Grid, cell: &Cell, several_seeds: bool,
         max_response_tokens: t.max_response_tokens,
         precision: t.precision,
         activation_checkpointing: t.activation_checkpointing,
+        max_grad_norm: t.max_grad_norm,
     };
     let truncation = settings.truncation();
     let mut tensorboard = grid.results_dir().join("tensorboard").join(&dataset.name).join(&objective.name);

@@ -73,7 +73,8 @@ pub struct BaseModelInput {
     pub seed: u64,
 }
 
-/// `prompts`: from the embedded world, or the first `count` lines of a JSONL file.
+/// `prompts`: from the embedded world, or a seeded uniform subset of `count` lines of a JSONL
+/// file (all of them when it has no more).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "source", rename_all = "snake_case")]
 pub enum PromptsInput {
@@ -86,10 +87,15 @@ pub enum PromptsInput {
         /// The file's content digest (`crate::digest::file_key`).
         sha256: String,
         count: usize,
+        /// Draws the subset when the file has more than `count` prompts.
+        seed: u64,
         field: String,
         /// The field holding other models' completions, when the off-policy agent reads them.
         #[serde(skip_serializing_if = "Option::is_none")]
         completions_field: Option<String>,
+        /// Whether the completions' ratings are read too (a dataset is built from them).
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        ratings: bool,
     },
 }
 
@@ -161,10 +167,17 @@ fn file_builder<S: Serializer>(_: &(), s: S) -> Result<S::Ok, S::Error> {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BuiltDatasetInput {
     pub builder: BuilderKind,
+    /// Which stored rating ranks the completions (`off_policy_ratings` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rating: Option<crate::data::ratings::RatingSource>,
     /// Only the agents this builder uses.
     pub agents: BuilderAgents,
     /// The judge that decides whether winners beat the model's own answers (SPEC.md 5).
     pub comparison_judge: AgentInput,
+    /// Compare every training pair's winner with the model's answer and store each outcome in
+    /// the pair (an objective of the grid reads them: `apo_auto`), instead of a sample.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub compare_all: bool,
     pub common: SplitInput,
     /// Sampling settings for the off-policy pool's and local agents' generations, and the
     /// decodings replayed from the samples; in the key through the `sample` parent.
@@ -237,6 +250,9 @@ pub struct TrainSettings {
     /// Not in the key: it changes memory, not numbers (`train::tests` checks bit for bit).
     #[serde(skip)]
     pub activation_checkpointing: bool,
+    /// Left out of the key when off, so runs without clipping keep their keys.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_grad_norm: Option<f64>,
 }
 
 impl TrainSettings {

@@ -3,7 +3,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use super::inputs::{DatasetInput, PromptsInput, TaskInput};
 use super::{Plan, TaskKind, build};
+use crate::data::builders::BuilderKind;
+use crate::data::ratings::RatingSource;
 use crate::grid::parse;
 
 const GRID: &str = r#"
@@ -145,6 +148,32 @@ fn the_paper_grid_has_the_papers_shape() {
     assert_eq!(count(TaskKind::Dataset), 4);
     assert_eq!(count(TaskKind::ReferenceLogps), 4);
     assert_eq!(count(TaskKind::Eval), 20 * 18 + 1);
+    // The off-policy dataset is UltraFeedback's ratings binarized, not re-judged.
+    let off = p.index_of("dataset/judge_off_policy").expect("off-policy dataset");
+    let TaskInput::Dataset(DatasetInput::Built(b)) = &p.tasks[off].input else { panic!("a built dataset") };
+    assert_eq!((b.builder, b.rating), (BuilderKind::OffPolicyRatings, Some(RatingSource::OverallScore)));
+    let prompts = p.index_of("prompts").expect("prompts");
+    assert!(matches!(&p.tasks[prompts].input, TaskInput::Prompts(PromptsInput::File { ratings: true, .. })));
+}
+
+/// `apo_auto` makes its dataset compare every pair (a new dataset key), and only its own; a
+/// prompted agent's key holds the paper prompts' digest, an oracle's none.
+#[test]
+fn apo_auto_and_prompts_reach_the_dataset_keys_they_change() {
+    let auto = format!("{GRID}[[objective]]\nname = \"auto\"\nkind = \"apo_auto\"\n");
+    let (before, after) = (plan(GRID), plan(&auto));
+    let compare_all = |p: &Plan, id: &str| match &p.tasks[p.index_of(id).expect(id)].input {
+        TaskInput::Dataset(DatasetInput::Built(b)) => b.compare_all,
+        other => panic!("{other:?}"),
+    };
+    assert!(!compare_all(&before, "dataset/clair") && compare_all(&after, "dataset/clair"));
+    assert_ne!(keys(&before)["dataset/clair"], keys(&after)["dataset/clair"]);
+    let params = |p: &Plan, id: &str| p.tasks[p.index_of(id).expect(id)].input.params().to_string();
+    assert!(!params(&before, "dataset/clair").contains("template"));
+    let judge = "[agents.judge]\nkind = \"api\"\nbase_url = \"http://localhost:1/v1\"\nmodel = \"m\"\n";
+    let prompted = plan(&format!("{GRID}{judge}"));
+    let paper_judge = crate::digest::sha256_bytes(crate::data::prompts::JUDGE_TEMPLATE.as_bytes());
+    assert!(params(&prompted, "dataset/offp").contains(&paper_judge));
 }
 
 /// Each field a task reads, changed in the grid, changes that task's key: directly, or through
@@ -173,6 +202,7 @@ fn every_input_a_task_reads_changes_its_key() {
         ),
         ("kind = \"dpo\"", "kind = \"dpo\"\nbeta = 0.3", &["train/clair/dpo", "eval/clair/dpo/e01"]),
         ("epochs = 3", "epochs = 3\nbatch_size = 8", &["train/clair/apo_zero"]),
+        ("epochs = 3", "epochs = 3\nmax_grad_norm = 1.0", &["train/clair/apo_zero", "eval/clair/dpo/e01"]),
     ];
     let before = keys(&plan(&base));
     for (from, to, changed) in cases {

@@ -391,7 +391,15 @@ mod tests {
             builder: "clair".into(),
             seed: 3,
             source_models: vec![],
-            filters: FilterCounts { considered: 10, format: 1, empty: 2, identical: 3, length_ratio: 1, kept: 3 },
+            filters: FilterCounts {
+                considered: 10,
+                format: 1,
+                empty: 2,
+                identical: 3,
+                length_ratio: 1,
+                kept: 3,
+                ..FilterCounts::default()
+            },
             train: 2,
             heldout: 1,
             contrast: ContrastStats { pairs: 3, mean_jaccard: 40.0, mean_levenshtein: 12.5 },

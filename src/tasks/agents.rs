@@ -21,7 +21,7 @@ use crate::data::template::{PromptTemplate, Role};
 use crate::exec::TaskContext;
 use crate::grid::schema::AgentSpec;
 use crate::model::spec::ModelSpec;
-use crate::plan::agent_input::AgentInput;
+use crate::plan::agent_input::{AgentInput, Prompts};
 use crate::world::oracle::{OracleJudge, OracleReviser};
 use crate::world::policies::StrongerModel;
 
@@ -49,11 +49,13 @@ pub struct AgentFactory<'a> {
     top_p: f64,
     services: Vec<(String, Arc<ChatService>)>,
     rejections: Vec<(String, Rejections)>,
+    /// The judge's kept replies by the rule that read them.
+    verdicts: Vec<(String, Rejections)>,
 }
 
 impl<'a> AgentFactory<'a> {
     pub fn new(ctx: &'a TaskContext<'a>, max_new_tokens: usize, top_p: f64) -> Self {
-        AgentFactory { ctx, max_new_tokens, top_p, services: Vec::new(), rejections: Vec::new() }
+        AgentFactory { ctx, max_new_tokens, top_p, services: Vec::new(), rejections: Vec::new(), verdicts: Vec::new() }
     }
 
     /// An API agent as a generator for `role` (`greedy_temperature`: see [`ApiGenerator`]).
@@ -119,9 +121,9 @@ impl<'a> AgentFactory<'a> {
     }
 
     fn template(&self, role: Role, agent: &AgentInput) -> anyhow::Result<PromptTemplate> {
-        Ok(match &agent.template {
-            Some(t) => PromptTemplate::load(role, &t.path)?,
-            None => PromptTemplate::paper(role),
+        Ok(match &agent.prompts {
+            Prompts::File(t) => PromptTemplate::load(role, &t.path)?,
+            Prompts::Paper(_) | Prompts::None => PromptTemplate::paper(role),
         })
     }
 
@@ -154,6 +156,7 @@ impl<'a> AgentFactory<'a> {
             AgentSpec::File { .. } => bail!("agents.judge: `kind = \"file\"` cannot judge"),
         };
         self.rejections.push(("judge".into(), judge.rejections.clone()));
+        self.verdicts.push(("judge".into(), judge.verdicts.clone()));
         Ok(Box::new(judge))
     }
 
@@ -168,7 +171,8 @@ impl<'a> AgentFactory<'a> {
     }
 
     /// Per role: the API's costs (requests, cache hits, retries, failures by reason, tokens,
-    /// wall time) and the format rejections by reason. `None` when no API or prompted agent ran.
+    /// wall time), the format rejections by reason and the judge's kept replies by the rule
+    /// that read them (`crate::data::prompts::VerdictRule`). `None` when no API or prompted agent ran.
     pub fn summary(&self) -> Option<Value> {
         let mut roles: BTreeMap<String, Value> = BTreeMap::new();
         for (role, service) in &self.services {
@@ -177,6 +181,10 @@ impl<'a> AgentFactory<'a> {
         for (role, rejections) in &self.rejections {
             let counts = rejections.lock().unwrap_or_else(|p| p.into_inner()).clone();
             roles.entry(role.clone()).or_insert_with(|| json!({}))["rejected"] = json!(counts);
+        }
+        for (role, verdicts) in &self.verdicts {
+            let counts = verdicts.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            roles.entry(role.clone()).or_insert_with(|| json!({}))["verdicts"] = json!(counts);
         }
         (!roles.is_empty()).then(|| json!(roles))
     }

@@ -20,20 +20,24 @@ use super::agents::{AgentFactory, local_generator};
 use super::bundle;
 use crate::agents::file;
 use crate::agents::replay::{Replay, SampleSet};
-use crate::artifacts::{API_STATS_FILE, Completions, JsonArtifact, Prompts, WEAK_MODEL_DIR, write_json};
+use crate::artifacts::{
+    API_STATS_FILE, CompletionRatings, Completions, JsonArtifact, Prompts, WEAK_MODEL_DIR, write_json,
+};
 use crate::data::agents::{Generator, Judge};
 use crate::data::builders::{self, BuildOptions, BuilderKind, Built};
 use crate::data::dataset::{Dataset, write_dir};
 use crate::data::filters::{FilterConfig, FilterCounts};
+use crate::data::ratings::{self, Rated, RatingSource};
 use crate::data::triple::read_jsonl;
-use crate::data::winner_vs_model::winner_vs_model;
+use crate::data::winner_vs_model::{compare_winners, summarize, winner_vs_model};
 use crate::exec::TaskContext;
 use crate::grid::schema::AgentSpec;
 use crate::plan::TaskKind;
 use crate::plan::inputs::{BuiltDatasetInput, DatasetInput};
 use crate::world::policies::RulePolicy;
 
-/// Winner-vs-model comparisons per dataset (SPEC.md section 5 asks for a sample).
+/// Winner-vs-model comparisons per dataset (SPEC.md section 5 asks for a sample); every
+/// training pair when the grid trains `apo_auto` on the dataset.
 pub const COMPARISONS: usize = 200;
 
 pub fn run(input: &DatasetInput, ctx: &TaskContext) -> anyhow::Result<Value> {
@@ -112,10 +116,22 @@ fn build(input: &BuiltDatasetInput, ctx: &TaskContext) -> anyhow::Result<(Datase
             let pool = a.off_policy.as_ref().ok_or_else(|| missing("off-policy pool"))?;
             off_policy(input, &pool.spec, ctx, &prompts, &mut agents, judge.as_mut(), &opts)?
         }
+        BuilderKind::OffPolicyRatings => {
+            let rating = input.rating.ok_or_else(|| missing("rating"))?;
+            from_ratings(ctx, &prompts, rating, &opts)?
+        }
     };
     check_failures(&built, &agents)?;
     let mut dataset = Dataset::from_built(built, split.heldout, split.seed);
-    let comparison = winner_vs_model(&dataset.train, &mut target, judge.as_mut(), split.seed, Some(COMPARISONS))?;
+    let comparison = if input.compare_all {
+        let per = compare_winners(&dataset.train, &mut target, judge.as_mut(), split.seed, None)?;
+        for (triple, c) in dataset.train.iter_mut().zip(&per) {
+            triple.metadata.winner_vs_model = Some(*c);
+        }
+        summarize(&per)
+    } else {
+        winner_vs_model(&dataset.train, &mut target, judge.as_mut(), split.seed, Some(COMPARISONS))?
+    };
     dataset.manifest.winner_vs_model = Some(comparison);
     Ok((dataset, agents.summary().map(|s| (s, agents.summary_lines()))))
 }
@@ -160,6 +176,35 @@ fn off_policy(
     let mut weak = local_generator("world-earlier-checkpoint", weak, s.max_new_tokens, s.top_p);
     let mut pool: Vec<&mut dyn Generator> = vec![&mut weak, &mut noisy];
     Ok(builders::judge_off_policy(prompts, &mut pool, judge, opts)?)
+}
+
+/// The off-policy dataset from the ratings stored with the prompts' completions
+/// (UltraFeedback's binarization, `crate::data::ratings`).
+fn from_ratings(
+    ctx: &TaskContext,
+    prompts: &[String],
+    rating: RatingSource,
+    opts: &BuildOptions,
+) -> anyhow::Result<Built> {
+    let dir = ctx.parent(TaskKind::Prompts)?;
+    let Completions(completions) = Completions::read(&dir)?;
+    let CompletionRatings(ratings) = CompletionRatings::read(&dir)?;
+    if completions.len() != prompts.len() || ratings.len() != prompts.len() {
+        bail!(
+            "{}: {} completion lists and {} rating lists for {} prompts",
+            dir.display(),
+            completions.len(),
+            ratings.len(),
+            prompts.len()
+        );
+    }
+    let items: Vec<Rated> = prompts
+        .iter()
+        .zip(&completions)
+        .zip(&ratings)
+        .map(|((prompt, completions), ratings)| Rated { prompt, completions, ratings })
+        .collect();
+    Ok(ratings::binarize(&items, rating, opts))
 }
 
 /// Fails the task when more than half of the items that reached an agent failed for good.

@@ -12,6 +12,7 @@ use super::bundle;
 use super::reference::tokenize;
 use crate::artifacts::{DATASET_TRAIN, EPOCHS_DIR, JsonArtifact, ReferenceLogps, STEP_LOG};
 use crate::data::triple::read_jsonl;
+use crate::data::winner_vs_model::PairComparison;
 use crate::exec::TaskContext;
 use crate::plan::TaskKind;
 use crate::plan::inputs::TrainInput;
@@ -38,9 +39,20 @@ pub fn run(input: &TrainInput, ctx: &TaskContext) -> anyhow::Result<Value> {
         .zip(&reference)
         .map(|(t, r)| {
             let (prompt, chosen, rejected) = tokenize(&base, t);
-            TokenPair { prompt, chosen, rejected, reference_chosen: r[0], reference_rejected: r[1] }
+            let winner_beats_model = t.metadata.winner_vs_model.map(|c| c == PairComparison::WinnerBetter);
+            TokenPair { prompt, chosen, rejected, reference_chosen: r[0], reference_rejected: r[1], winner_beats_model }
         })
         .collect();
+    if input.objective.kind().needs_comparisons()
+        && let Some(i) = triples.iter().position(|t| t.metadata.winner_vs_model.is_none())
+    {
+        anyhow::bail!(
+            "{}: pair {} has no winner-vs-model comparison, which `{}` needs; the dataset was built without comparing every pair",
+            data.join(DATASET_TRAIN).display(),
+            i + 1,
+            input.objective.name()
+        );
+    }
     let t = &input.train;
     let spec = TrainSpec {
         objective: input.objective,
@@ -50,6 +62,7 @@ pub fn run(input: &TrainInput, ctx: &TaskContext) -> anyhow::Result<Value> {
         optimizer: t.optimizer,
         batch_size: t.batch_size,
         micro_batch_size: t.micro_batch_size,
+        max_grad_norm: t.max_grad_norm,
         truncation: t.truncation(),
         seed: input.seed,
         pad_id: base.tokenizer.pad_id(),

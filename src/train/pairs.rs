@@ -23,6 +23,10 @@ pub struct TokenPair {
     pub rejected: Vec<u32>,
     pub reference_chosen: f32,
     pub reference_rejected: f32,
+    /// Whether `chosen` beats the target's own greedy answer (the dataset's stored comparison;
+    /// `None` where the dataset has none). Read by `apo_auto` only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub winner_beats_model: Option<bool>,
 }
 
 /// The objective's input for `pairs`, with the policy's log-probs attached to its graph.
@@ -57,9 +61,14 @@ pub fn micro_batch(
         let chosen = policy_logps.sum.clone().narrow(0, 0, m);
         let rejected = policy_logps.sum.narrow(0, m, m);
         let chosen_tokens = policy_logps.counts[..m].to_vec();
-        Batch::Paired(
-            PairedBatch::new(chosen, rejected, reference_chosen, reference_rejected).with_chosen_tokens(chosen_tokens),
-        )
+        let mut paired =
+            PairedBatch::new(chosen, rejected, reference_chosen, reference_rejected).with_chosen_tokens(chosen_tokens);
+        // All or nothing: a batch with a pair lacking its comparison leaves the flags out, and
+        // an objective that needs them says so.
+        if let Some(flags) = pairs.iter().map(|p| p.winner_beats_model).collect::<Option<Vec<bool>>>() {
+            paired = paired.with_winner_beats_model(flags);
+        }
+        Batch::Paired(paired)
     } else {
         let reference_logps = Tensor::cat(vec![reference_chosen, reference_rejected], 0);
         let desirable: Vec<bool> = (0..2 * m).map(|i| i < m).collect();

@@ -19,7 +19,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::grad_norm::grad_norm;
+use super::grad_norm::{clip_grad_norm, grad_norm};
 use super::optimizer::{OptimizerKind, build};
 use super::pairs::{TokenPair, micro_batch};
 use super::schedule::Schedule;
@@ -40,6 +40,8 @@ pub struct TrainSpec {
     /// Effective batch, in pairs.
     pub batch_size: usize,
     pub micro_batch_size: usize,
+    /// Clip each update's gradients to this global norm (`None`: no clipping).
+    pub max_grad_norm: Option<f64>,
     pub truncation: Truncation,
     pub seed: u64,
     pub pad_id: u32,
@@ -70,6 +72,7 @@ pub struct StepLog {
     pub rejected_logps: f64,
     pub z0: Option<f64>,
     pub lr: f64,
+    /// The update's global gradient norm before clipping (`[train] max_grad_norm`).
     pub grad_norm: f64,
     pub tokens_per_s: f64,
     /// When the update ended, seconds since the Unix epoch (TensorBoard's wall time); absent
@@ -240,8 +243,12 @@ pub fn train(
                 let grads = out.loss.mul_scalar(weight).backward();
                 accumulator.accumulate(&policy, GradientsParams::from_grads(grads, &policy));
             }
-            let grads = accumulator.grads();
+            let mut grads = accumulator.grads();
+            // Logged before clipping, as Hugging Face's Trainer logs it.
             let norm = grad_norm(&policy, &grads);
+            if let Some(max_norm) = spec.max_grad_norm {
+                grads = clip_grad_norm(&policy, grads, norm, max_norm);
+            }
             policy = optimizer.step(lr, policy, grads);
             updates += 1;
             let elapsed = step_clock.elapsed().as_secs_f64();

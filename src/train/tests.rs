@@ -52,6 +52,7 @@ fn pairs(model: &Llama, n: usize) -> Vec<TokenPair> {
             rejected,
             reference_chosen: logps[2 * i],
             reference_rejected: logps[2 * i + 1],
+            winner_beats_model: Some(i % 2 == 0),
         })
         .collect()
 }
@@ -65,6 +66,7 @@ fn spec(objective: Objective, epochs: usize) -> TrainSpec {
         optimizer: OptimizerKind::RmsProp,
         batch_size: 8,
         micro_batch_size: 4,
+        max_grad_norm: None,
         truncation: Truncation::default(),
         seed: 5,
         pad_id: 0,
@@ -262,4 +264,26 @@ fn the_loop_reports_steps_epochs_and_time_left() {
     })
     .expect_err("stopped");
     assert!(err.to_string().contains("the view could not be written"), "{err}");
+}
+
+#[test]
+fn clipping_logs_the_norm_before_it_and_shrinks_the_update() {
+    let base = small_model();
+    let data = pairs(&base, 16);
+    let run = |max_grad_norm: Option<f64>| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = TrainSpec { max_grad_norm, ..spec(Objective::ApoZero { beta: 0.1 }, 1) };
+        train(base.clone(), &data, &s, dir.path(), &|_| Ok(())).expect("train");
+        read_log(dir.path())
+    };
+    // A bound so small that the clipped gradients (about 1e-15 per weight) vanish against
+    // RMSProp's eps (1e-8): the first update leaves the policy at the reference.
+    let (free, clipped) = (run(None), run(Some(1e-12)));
+    assert_eq!(free.len(), 2);
+    // Step 1 starts from the same weights: the same norm, logged before clipping.
+    assert_eq!(free[0].grad_norm, clipped[0].grad_norm);
+    assert!(free[0].grad_norm > 1e-3, "{}", free[0].grad_norm);
+    // Step 2's rewards measure how far the first update moved the policy from the reference.
+    assert!(clipped[1].chosen_reward.abs() < 1e-5, "{}", clipped[1].chosen_reward);
+    assert!(free[1].chosen_reward.abs() > 1e-3, "{}", free[1].chosen_reward);
 }

@@ -65,6 +65,12 @@ pub fn build_world_dataset(
             builders::judge_off_policy(&prompts, &mut pool, &mut judge, &opts)?
         }
         BuilderKind::StrongerPreferred => builders::stronger_preferred(&prompts, target, &mut StrongerModel, &opts)?,
+        BuilderKind::OffPolicyRatings => {
+            return Err(AgentError::Failed {
+                agent: kind.as_str().into(),
+                message: "the embedded world stores no rated completions; use `judge_off_policy`".into(),
+            });
+        }
     };
     let mut dataset = Dataset::from_built(built, config.heldout, config.seed);
     let all: Vec<_> = dataset.train.iter().chain(&dataset.heldout).cloned().collect();
