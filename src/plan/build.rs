@@ -193,19 +193,7 @@ fn plan_cell(b: &mut PlanBuilder, grid: &Grid, cell: &Cell, several_seeds: bool,
     let seed_suffix = if several_seeds { format!("/s{}", cell.seed) } else { String::new() };
     let id = format!("{}/{}{seed_suffix}", dataset.name, objective.name);
     let t = &cell.train;
-    let settings = TrainSettings {
-        epochs: t.epochs,
-        learning_rate: t.learning_rate,
-        schedule: t.schedule,
-        optimizer: t.optimizer,
-        batch_size: t.batch_size,
-        micro_batch_size: t.micro_batch_size,
-        max_prompt_tokens: t.max_prompt_tokens,
-        max_response_tokens: t.max_response_tokens,
-        precision: t.precision,
-        activation_checkpointing: t.activation_checkpointing,
-        max_grad_norm: t.max_grad_norm,
-    };
+    let settings = TrainSettings::from(t);
     let truncation = settings.truncation();
     let mut tensorboard = grid.results_dir().join("tensorboard").join(&dataset.name).join(&objective.name);
     if several_seeds {

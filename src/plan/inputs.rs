@@ -23,12 +23,12 @@ use super::agent_input::{AgentInput, TargetInput};
 use super::task::TaskKind;
 use crate::data::builders::BuilderKind;
 use crate::eval::Evaluator;
-use crate::grid::schema::{KeepCheckpoints, PretrainSection, SamplingSection};
+use crate::grid::schema::{KeepCheckpoints, PretrainSection, SamplingSection, TrainSection};
 use crate::model::precision::Precision;
 use crate::model::score::Truncation;
 use crate::model::spec::ModelSpec;
 use crate::objective::Objective;
-use crate::train::{OptimizerKind, Schedule};
+use crate::train::{OptimizerKind, Schedule, TrainSpec};
 
 /// One task's input, by kind.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -255,9 +255,48 @@ pub struct TrainSettings {
     pub max_grad_norm: Option<f64>,
 }
 
+impl From<&TrainSection> for TrainSettings {
+    /// A cell's `[train]` (after its overrides), less what is not the run's (`keep_checkpoints`).
+    fn from(t: &TrainSection) -> Self {
+        Self {
+            epochs: t.epochs,
+            learning_rate: t.learning_rate,
+            schedule: t.schedule,
+            optimizer: t.optimizer,
+            batch_size: t.batch_size,
+            micro_batch_size: t.micro_batch_size,
+            max_prompt_tokens: t.max_prompt_tokens,
+            max_response_tokens: t.max_response_tokens,
+            max_grad_norm: t.max_grad_norm,
+            precision: t.precision,
+            activation_checkpointing: t.activation_checkpointing,
+        }
+    }
+}
+
 impl TrainSettings {
     pub fn truncation(&self) -> Truncation {
         Truncation { max_prompt_tokens: self.max_prompt_tokens, max_response_tokens: self.max_response_tokens }
+    }
+
+    /// What the training loop needs: these settings plus the cell's objective and seed and the
+    /// tokenizer's padding id.
+    pub fn spec(&self, objective: Objective, seed: u64, pad_id: u32) -> TrainSpec {
+        TrainSpec {
+            objective,
+            epochs: self.epochs,
+            learning_rate: self.learning_rate,
+            schedule: self.schedule,
+            optimizer: self.optimizer,
+            batch_size: self.batch_size,
+            micro_batch_size: self.micro_batch_size,
+            max_grad_norm: self.max_grad_norm,
+            truncation: self.truncation(),
+            seed,
+            pad_id,
+            precision: self.precision,
+            activation_checkpointing: self.activation_checkpointing,
+        }
     }
 }
 

@@ -203,6 +203,11 @@ fn every_input_a_task_reads_changes_its_key() {
         ("kind = \"dpo\"", "kind = \"dpo\"\nbeta = 0.3", &["train/clair/dpo", "eval/clair/dpo/e01"]),
         ("epochs = 3", "epochs = 3\nbatch_size = 8", &["train/clair/apo_zero"]),
         ("epochs = 3", "epochs = 3\nmax_grad_norm = 1.0", &["train/clair/apo_zero", "eval/clair/dpo/e01"]),
+        (
+            "epochs = 3",
+            "epochs = 3\nprecision = \"bf16\"",
+            &["reference/clair", "train/clair/apo_zero", "eval/base", "eval/clair/dpo/e01"],
+        ),
     ];
     let before = keys(&plan(&base));
     for (from, to, changed) in cases {
@@ -221,6 +226,12 @@ fn every_input_a_task_reads_changes_its_key() {
     // What changes no output is no input: an API's timeout and concurrency.
     let slower = keys(&plan(&format!("{base}{judge}timeout_s = 999\nconcurrency = 3\n")));
     assert_eq!(with_judge, slower);
+    // Nor activation checkpointing (same numbers, bit for bit: `train::tests`), and a bf16 run
+    // shares its datasets with the f32 one.
+    let checkpointed = keys(&plan(&base.replacen("epochs = 3", "epochs = 3\nactivation_checkpointing = true", 1)));
+    assert_eq!(before, checkpointed);
+    let bf16 = keys(&plan(&base.replacen("epochs = 3", "epochs = 3\nprecision = \"bf16\"", 1)));
+    assert_eq!(before["dataset/clair"], bf16["dataset/clair"]);
 }
 
 /// Where the reports and TensorBoard views go is no input: another results folder or grid name

@@ -17,7 +17,7 @@ use crate::exec::TaskContext;
 use crate::plan::TaskKind;
 use crate::plan::inputs::TrainInput;
 use crate::report::tensorboard;
-use crate::train::{TokenPair, TrainEvent, TrainSpec, train};
+use crate::train::{TokenPair, TrainEvent, train};
 
 pub fn run(input: &TrainInput, ctx: &TaskContext) -> anyhow::Result<Value> {
     let base = bundle::base(ctx, &input.model)?;
@@ -53,22 +53,7 @@ pub fn run(input: &TrainInput, ctx: &TaskContext) -> anyhow::Result<Value> {
             input.objective.name()
         );
     }
-    let t = &input.train;
-    let spec = TrainSpec {
-        objective: input.objective,
-        epochs: t.epochs,
-        learning_rate: t.learning_rate,
-        schedule: t.schedule,
-        optimizer: t.optimizer,
-        batch_size: t.batch_size,
-        micro_batch_size: t.micro_batch_size,
-        max_grad_norm: t.max_grad_norm,
-        truncation: t.truncation(),
-        seed: input.seed,
-        pad_id: base.tokenizer.pad_id(),
-        precision: t.precision,
-        activation_checkpointing: t.activation_checkpointing,
-    };
+    let spec = input.train.spec(input.objective, input.seed, base.tokenizer.pad_id());
     // The TensorBoard view follows the saved epochs; a view that cannot be written is worth a
     // warning, not the run.
     let view_warnings = RefCell::new(Vec::new());
