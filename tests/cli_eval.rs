@@ -65,7 +65,7 @@ fn mmlu_ids_and_logps_match_transformers_on_the_tiny_llama() {
     let items = mmlu::load(&fixtures().join("eval/mmlu.jsonl")).unwrap();
     let want = reference()["mmlu"].as_array().unwrap().clone();
     assert_eq!(items.len(), want.len());
-    assert!(!mmlu::adds_bos(&m), "the tiny tokenizer's post-processor adds no bos");
+    assert!(!mmlu::adds_bos(&m.tokenizer, &m.format), "the tiny tokenizer's post-processor adds no bos");
     for (item, w) in items.iter().zip(&want) {
         assert_eq!(mmlu::prompt(item), w["prompt"].as_str().unwrap());
         let rows = mmlu::rows(&m.tokenizer, false, item);

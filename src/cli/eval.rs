@@ -82,7 +82,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 None => mmlu::load_default()?,
             };
             let items = subset(&items, args.count.unwrap_or(usize::MAX), args.seed);
-            mmlu::evaluate(&model, &m.tokenizer, mmlu::adds_bos(&m), &items, args.batch, &progress)?
+            mmlu::evaluate(
+                &model,
+                &m.tokenizer,
+                mmlu::adds_bos(&m.tokenizer, &m.format),
+                &items,
+                args.batch,
+                &progress,
+            )?
         }
         BenchmarkArg::Hhh => {
             let items = match &args.path {

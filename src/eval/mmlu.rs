@@ -22,7 +22,6 @@ use super::error::EvalError;
 use super::prediction::{Evaluation, ItemPrediction};
 use super::source::{default_path, read_jsonl};
 use crate::model::Llama;
-use crate::model::spec::{LoadedModel, ModelTokenizer};
 use crate::model::tokenizer::{ChatFormat, TextTokenizer};
 
 /// Where scripts/get-eval-data.sh puts MMLU (relative to the working directory or crate root).
@@ -98,11 +97,8 @@ pub fn prompt(item: &MmluItem) -> String {
 /// Whether lm-eval would start the text with bos for this model: when its tokenizer adds bos by
 /// default (tokenizer.json's post-processor or GGUF's `add_bos_token`); for the tiny character
 /// model, when its raw format does.
-pub fn adds_bos(model: &LoadedModel) -> bool {
-    match &model.tokenizer {
-        ModelTokenizer::Hf(t) => t.adds_bos(),
-        ModelTokenizer::Char(_) => model.format.add_bos(),
-    }
+pub fn adds_bos(tokenizer: &dyn TextTokenizer, format: &dyn ChatFormat) -> bool {
+    tokenizer.adds_bos().unwrap_or_else(|| format.add_bos())
 }
 
 /// The four `(context, continuation)` rows of an item.

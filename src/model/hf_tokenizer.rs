@@ -308,6 +308,9 @@ impl TextTokenizer for HfTokenizer {
     fn pad_id(&self) -> u32 {
         self.pad_id.or(self.eos_ids.first().copied()).unwrap_or(0)
     }
+    fn adds_bos(&self) -> Option<bool> {
+        Some(HfTokenizer::adds_bos(self))
+    }
 }
 
 fn truncate(s: &str) -> String {

@@ -145,6 +145,9 @@ impl TextTokenizer for ModelTokenizer {
     fn pad_id(&self) -> u32 {
         self.inner().pad_id()
     }
+    fn adds_bos(&self) -> Option<bool> {
+        self.inner().adds_bos()
+    }
 }
 
 /// The chat formats a spec can produce: the checkpoint's template, or raw text.

@@ -18,6 +18,12 @@ pub trait TextTokenizer: Send + Sync {
     fn bos_id(&self) -> Option<u32>;
     /// The id used to fill padded positions (never scored).
     fn pad_id(&self) -> u32;
+    /// Whether the tokenizer's own configuration starts a text with bos (tokenizer.json's
+    /// post-processor, GGUF's `add_bos_token`), as lm-eval's tokenization does; `None` when
+    /// the tokenizer has no such setting and the chat format decides.
+    fn adds_bos(&self) -> Option<bool> {
+        None
+    }
 }
 
 /// How a user prompt becomes the model's input text, and what closes a response.

@@ -12,7 +12,6 @@ use crate::artifacts::{DATASET_HELDOUT, EvalResult, Heldout, JsonArtifact, Refer
 use crate::data::triple::read_jsonl;
 use crate::eval::command::{self, Invocation};
 use crate::eval::{Evaluator, ScoreRecord, hhh, mmlu, subset, world};
-use crate::model::spec::{ModelSpec, load_model};
 
 /// Contexts (MMLU) or rows (HHH) per forward pass.
 const SCORE_BATCH: usize = 16;
@@ -61,10 +60,7 @@ fn evaluate(
                 None => items,
             };
             // lm-eval starts a context with bos only when the tokenizer adds it by default.
-            let add_bos = match &input.model {
-                ModelSpec::Tiny(_) => model.format.add_bos(),
-                spec => mmlu::adds_bos(&load_model(spec)?),
-            };
+            let add_bos = mmlu::adds_bos(model.tokenizer.as_ref(), model.format.as_ref());
             Ok(mmlu::evaluate(&model.model, model.tokenizer.as_ref(), add_bos, &items, SCORE_BATCH, progress)?.record)
         }
         Evaluator::Hhh { data } => {
