@@ -37,6 +37,10 @@ struct Args {
     /// `train`, `gen` or `all`.
     measure: String,
     config_only: bool,
+    /// Rows of uneven length (burn only; the PyTorch side has no such option): prompts of
+    /// `prompt/2..=prompt` and responses of `response/4..=response` tokens, like the tiny
+    /// grid's preference pairs, to measure what padding costs.
+    uneven: bool,
 }
 
 fn args() -> Args {
@@ -50,12 +54,14 @@ fn args() -> Args {
         threads: 0,
         measure: "all".into(),
         config_only: false,
+        uneven: false,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
     while i < argv.len() {
-        if argv[i] == "--config-only" {
-            a.config_only = true;
+        if argv[i] == "--config-only" || argv[i] == "--uneven" {
+            a.config_only |= argv[i] == "--config-only";
+            a.uneven |= argv[i] == "--uneven";
             i += 1;
             continue;
         }
@@ -145,19 +151,23 @@ fn measure(a: &Args) -> Value {
     let vocab = loaded.config.vocab_size as u32;
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     let mut ids = |n: usize| -> Vec<u32> { (0..n).map(|_| rng.random_range(3..vocab)).collect() };
-    let pairs: Vec<(Vec<u32>, Vec<u32>)> = (0..a.batch).map(|_| (ids(a.prompt), ids(a.response))).collect();
+    let mut lengths = ChaCha8Rng::seed_from_u64(1);
+    let mut len = |full: usize, min: usize| if a.uneven { lengths.random_range(min.max(1)..=full) } else { full };
+    let shapes: Vec<(usize, usize)> =
+        (0..a.batch).map(|_| (len(a.prompt, a.prompt / 2), len(a.response, a.response / 4))).collect();
+    let pairs: Vec<(Vec<u32>, Vec<u32>)> = shapes.iter().map(|&(p, r)| (ids(p), ids(r))).collect();
     let prompts: Vec<Vec<u32>> = (0..a.batch).map(|_| ids(a.prompt)).collect();
     let params: usize = loaded.tensors.values().map(|t| t.data.len()).sum();
     let train = if a.measure == "gen" { f64::NAN } else { train_step_seconds(a, &loaded, &pairs) };
     let (cached, full) =
         if a.measure == "train" { (f64::NAN, f64::NAN) } else { generation_seconds(a, &loaded, &prompts) };
     let new_tokens = (a.batch * a.new) as f64;
-    let tokens = (a.batch * (a.prompt + a.response)) as f64;
+    let tokens = shapes.iter().map(|(p, r)| p + r).sum::<usize>() as f64;
     // NaN (a part not measured) becomes JSON null.
     let finite = |v: f64| if v.is_finite() { json!(v) } else { Value::Null };
     json!({
         "impl": "burn-flex", "threads": rayon::current_num_threads(), "model": a.model, "params": params,
-        "batch": a.batch, "seq": a.prompt + a.response, "prompt": a.prompt,
+        "batch": a.batch, "seq": a.prompt + a.response, "prompt": a.prompt, "uneven": a.uneven,
         "train_step_s": finite(train), "train_tokens_per_s": finite(tokens / train),
         "gen_new_tokens": new_tokens, "gen_tokens_per_s_cache": finite(new_tokens / cached),
         "gen_tokens_per_s_nocache": finite(new_tokens / full), "config": config,
