@@ -224,28 +224,21 @@ impl Llama {
     /// - `key_keep`: `batch * (seen + t)` row-major
     /// - output: `[batch, kv_heads, rep * t, seen + t]`, the query heads of a group folded
     ///   into the query axis as [`Attention::forward`] expects
-    ///
-    /// Built on the host in its full, contiguous shape: flex fills a score tensor through a
-    /// contiguous mask in one pass, while a broadcast (`expand`ed) mask took its slow strided
-    /// path (4% of a tiny-model training step under callgrind, issue 16).
     fn mask(&self, key_keep: &[bool], b: usize, t: usize, seen: usize, device: &Device) -> Tensor<4, Bool> {
         let tk = seen + t;
-        let nkv = self.config.kv_heads();
-        let rep = self.config.num_attention_heads / nkv;
-        let mut row_mask = Vec::with_capacity(t * tk);
-        let mut mask = Vec::with_capacity(b * nkv * rep * t * tk);
+        let mut mask = Vec::with_capacity(b * t * tk);
         for row in 0..b {
             let keys = &key_keep[row * tk..(row + 1) * tk];
-            row_mask.clear();
             for i in 0..t {
                 let q = seen + i;
-                row_mask.extend((0..tk).map(|j| j > q || (j != q && !keys[j])));
-            }
-            for _ in 0..nkv * rep {
-                mask.extend_from_slice(&row_mask);
+                mask.extend((0..tk).map(|j| j > q || (j != q && !keys[j])));
             }
         }
-        Tensor::<4, Bool>::from_data(TensorData::new(mask, [b, nkv, rep * t, tk]), device)
+        let nkv = self.config.kv_heads();
+        let rep = self.config.num_attention_heads / nkv;
+        let mask = Tensor::<4, Bool>::from_data(TensorData::new(mask, [b, 1, t, tk]), device);
+        let mask = if rep > 1 { mask.repeat_dim(2, rep) } else { mask };
+        mask.expand([b, nkv, rep * t, tk])
     }
 }
 
