@@ -2,22 +2,29 @@
 //! shapes as scripts/bench_torch.py, so scripts/bench-vs-torch.sh can compare burn with
 //! PyTorch eager on identical configurations (SmolLM2 included).
 //!
-//! `cargo bench --bench vs_torch -- --model smollm2 --batch 2 --prompt 32 --response 32 --new 32 --reps 3`
+//! `cargo bench --bench vs_torch -- --model smollm2 --batch 2 --prompt 32 --response 32 --new 32 --reps 3 --threads 1`
 //!
 //! - training step: forward + backward + RMSProp update of the summed response log-probs
 //!   (prompt tokens masked), as preference training does;
 //! - generation: greedy new tokens per second with the KV cache and with full recompute.
+//!
+//! The JSON line carries the model's config (Hugging Face field names): the PyTorch side builds
+//! its model from exactly that, so the two sides cannot drift apart. `--config-only` prints just
+//! the config. `--measure train` (or `gen`) times one part only, e.g. under a profiler.
+//! `--threads N` runs everything in a rayon pool of N threads (flex's kernels use the current
+//! pool); 0 keeps rayon's default of one thread per core.
 
 use std::time::Instant;
 
 use apogrid::model::Llama;
 use apogrid::model::generate::{GenerateOptions, generate};
 use apogrid::model::score::{ScoreBatch, Truncation, sequence_logps};
-use apogrid::model::spec::{ModelSpec, load_model};
+use apogrid::model::spec::{LoadedModel, ModelSpec, load_model};
 use burn::optim::{GradientsParams, RmsPropConfig};
 use burn::tensor::Device;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use serde_json::{Value, json};
 
 struct Args {
     model: String,
@@ -26,13 +33,38 @@ struct Args {
     response: usize,
     new: usize,
     reps: usize,
+    threads: usize,
+    /// `train`, `gen` or `all`.
+    measure: String,
+    config_only: bool,
+    /// Rows of uneven length (burn only; the PyTorch side has no such option): prompts of
+    /// `prompt/2..=prompt` and responses of `response/4..=response` tokens, like the tiny
+    /// grid's preference pairs, to measure what padding costs.
+    uneven: bool,
 }
 
 fn args() -> Args {
-    let mut a = Args { model: "tiny".into(), batch: 16, prompt: 64, response: 64, new: 64, reps: 3 };
+    let mut a = Args {
+        model: "tiny".into(),
+        batch: 16,
+        prompt: 64,
+        response: 64,
+        new: 64,
+        reps: 3,
+        threads: 0,
+        measure: "all".into(),
+        config_only: false,
+        uneven: false,
+    };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
     while i < argv.len() {
+        if argv[i] == "--config-only" || argv[i] == "--uneven" {
+            a.config_only |= argv[i] == "--config-only";
+            a.uneven |= argv[i] == "--uneven";
+            i += 1;
+            continue;
+        }
         let Some(v) = argv.get(i + 1) else { break };
         let num = || {
             v.parse::<usize>().unwrap_or_else(|_| {
@@ -47,6 +79,8 @@ fn args() -> Args {
             "--response" => a.response = num(),
             "--new" => a.new = num(),
             "--reps" => a.reps = num(),
+            "--threads" => a.threads = num(),
+            "--measure" => a.measure = v.clone(),
             _ => {
                 i += 1; // cargo passes `--bench`
                 continue;
@@ -71,8 +105,37 @@ fn time(reps: usize, mut f: impl FnMut()) -> f64 {
     t[t.len() / 2]
 }
 
-fn main() {
-    let a = args();
+/// Seconds per training step: forward, backward and an RMSProp update (PyTorch's defaults for
+/// alpha and epsilon, no momentum) of the mean negative summed response log-prob.
+fn train_step_seconds(a: &Args, loaded: &LoadedModel, pairs: &[(Vec<u32>, Vec<u32>)]) -> f64 {
+    let batch = ScoreBatch::from_ids(pairs, Truncation::default(), 0).expect("batch");
+    let mut model: Option<Llama> = Some(loaded.build(&Device::flex().autodiff()).expect("model"));
+    let mut optim = RmsPropConfig::new().with_alpha(0.99).with_epsilon(1e-8).with_momentum(0.0).init();
+    time(a.reps, || {
+        let m = model.take().expect("model");
+        let loss = sequence_logps(&m, &batch).sum.neg().mean();
+        let grads = GradientsParams::from_grads(loss.backward(), &m);
+        model = Some(optim.step(1e-6, m, grads));
+    })
+}
+
+/// Seconds for `a.new` greedy tokens on every prompt, with the KV cache and with full
+/// recompute.
+fn generation_seconds(a: &Args, loaded: &LoadedModel, prompts: &[Vec<u32>]) -> (f64, f64) {
+    let model = loaded.build(&Device::flex()).expect("model");
+    let gen_time = |use_cache: bool, reps: usize| {
+        let opts = GenerateOptions { max_new_tokens: a.new, use_cache, ..Default::default() };
+        time(reps, || {
+            let out = generate(&model, prompts, 0, &opts).expect("generate");
+            assert!(out.iter().all(|g| g.tokens.len() == a.new));
+        })
+    };
+    let cached = gen_time(true, a.reps);
+    let full = if a.measure == "all" { gen_time(false, a.reps.saturating_sub(1).max(1)) } else { f64::NAN };
+    (cached, full)
+}
+
+fn measure(a: &Args) -> Value {
     let spec: ModelSpec = a.model.parse().unwrap_or_else(|e| {
         eprintln!("{e}");
         std::process::exit(2)
@@ -81,44 +144,39 @@ fn main() {
         eprintln!("{e}");
         std::process::exit(1)
     });
+    let config = serde_json::to_value(&loaded.config).expect("config serializes");
+    if a.config_only {
+        return config;
+    }
     let vocab = loaded.config.vocab_size as u32;
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     let mut ids = |n: usize| -> Vec<u32> { (0..n).map(|_| rng.random_range(3..vocab)).collect() };
-    let pairs: Vec<(Vec<u32>, Vec<u32>)> = (0..a.batch).map(|_| (ids(a.prompt), ids(a.response))).collect();
+    let mut lengths = ChaCha8Rng::seed_from_u64(1);
+    let mut len = |full: usize, min: usize| if a.uneven { lengths.random_range(min.max(1)..=full) } else { full };
+    let shapes: Vec<(usize, usize)> =
+        (0..a.batch).map(|_| (len(a.prompt, a.prompt / 2), len(a.response, a.response / 4))).collect();
+    let pairs: Vec<(Vec<u32>, Vec<u32>)> = shapes.iter().map(|&(p, r)| (ids(p), ids(r))).collect();
     let prompts: Vec<Vec<u32>> = (0..a.batch).map(|_| ids(a.prompt)).collect();
-    let batch = ScoreBatch::from_ids(&pairs, Truncation::default(), 0).expect("batch");
-
-    let train_device = Device::flex().autodiff();
-    let mut model: Option<Llama> = Some(loaded.build(&train_device).expect("model"));
     let params: usize = loaded.tensors.values().map(|t| t.data.len()).sum();
-    let mut optim = RmsPropConfig::new().with_alpha(0.99).with_epsilon(1e-8).with_momentum(0.0).init();
-    let train = time(a.reps, || {
-        let m = model.take().expect("model");
-        let loss = sequence_logps(&m, &batch).sum.neg().mean();
-        let grads = GradientsParams::from_grads(loss.backward(), &m);
-        model = Some(optim.step(1e-6, m, grads));
-    });
-    drop(model);
-
-    let model = loaded.build(&Device::flex()).expect("model");
-    let gen_time = |use_cache: bool, reps: usize| {
-        let opts = GenerateOptions { max_new_tokens: a.new, use_cache, ..Default::default() };
-        time(reps, || {
-            let out = generate(&model, &prompts, 0, &opts).expect("generate");
-            assert!(out.iter().all(|g| g.tokens.len() == a.new));
-        })
-    };
-    let cached = gen_time(true, a.reps);
-    let full = gen_time(false, a.reps.saturating_sub(1).max(1));
+    let train = if a.measure == "gen" { f64::NAN } else { train_step_seconds(a, &loaded, &pairs) };
+    let (cached, full) =
+        if a.measure == "train" { (f64::NAN, f64::NAN) } else { generation_seconds(a, &loaded, &prompts) };
     let new_tokens = (a.batch * a.new) as f64;
-    let tokens = (a.batch * (a.prompt + a.response)) as f64;
-    println!(
-        "{}",
-        serde_json::json!({
-            "impl": "burn-flex", "model": a.model, "params": params, "batch": a.batch,
-            "seq": a.prompt + a.response, "train_step_s": train, "train_tokens_per_s": tokens / train,
-            "gen_new_tokens": new_tokens, "gen_tokens_per_s_cache": new_tokens / cached,
-            "gen_tokens_per_s_nocache": new_tokens / full,
-        })
-    );
+    let tokens = shapes.iter().map(|(p, r)| p + r).sum::<usize>() as f64;
+    // NaN (a part not measured) becomes JSON null.
+    let finite = |v: f64| if v.is_finite() { json!(v) } else { Value::Null };
+    json!({
+        "impl": "burn-flex", "threads": rayon::current_num_threads(), "model": a.model, "params": params,
+        "batch": a.batch, "seq": a.prompt + a.response, "prompt": a.prompt, "uneven": a.uneven,
+        "train_step_s": finite(train), "train_tokens_per_s": finite(tokens / train),
+        "gen_new_tokens": new_tokens, "gen_tokens_per_s_cache": finite(new_tokens / cached),
+        "gen_tokens_per_s_nocache": finite(new_tokens / full), "config": config,
+    })
+}
+
+fn main() {
+    let a = args();
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(a.threads).build().expect("rayon pool");
+    let line = pool.install(|| measure(&a));
+    println!("{line}");
 }

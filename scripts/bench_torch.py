@@ -1,9 +1,14 @@
 #!/usr/bin/env python3
-"""PyTorch eager reference timings for scripts/bench-model.sh: the same measurements apogrid's
-bench makes, on the same configurations, printed as one JSON object per line.
+"""PyTorch eager reference timings for scripts/bench-vs-torch.sh: the same measurements apogrid's
+bench (benches/vs_torch.rs) makes, on the same configuration, printed as one JSON object.
 
-    /work/venv/bin/python scripts/bench_torch.py --model smollm2 --batch 2 --prompt 32 --response 32 --new 32
-    /work/venv/bin/python scripts/bench_torch.py --model tiny   # apogrid's tiny model config
+The model's architecture is not written here: it comes from apogrid itself, as the JSON that
+`cargo bench --bench vs_torch -- --model SPEC --config-only` prints (Hugging Face field names),
+so the two sides always time the same model. Weights are random (seed 0): timing does not
+depend on them, and generation is forced to --new tokens.
+
+    cfg="$(cargo bench -q --bench vs_torch -- --model tiny --config-only)"
+    python scripts/bench_torch.py --config-json "$cfg" --name tiny --batch 16 --prompt 64 --response 64 --threads 1
 
 Measurements (median of --repeats after one warm-up):
   train_tokens_per_s       forward + backward + RMSProp step of the summed response log-probs
@@ -14,31 +19,20 @@ Measurements (median of --repeats after one warm-up):
 
 import argparse
 import json
-import os
 import statistics
 import time
 
 import torch
 import torch.nn.functional as F
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
 
 def load(args):
-    from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM
+    """A float32 Llama with apogrid's config (see the module docstring) and random weights."""
+    from transformers import LlamaConfig, LlamaForCausalLM
 
-    if args.model == "smollm2":
-        path = os.path.join(ROOT, "models", "SmolLM2-135M-Instruct.Q4_1.gguf")
-        d, f = os.path.split(path)
-        return AutoModelForCausalLM.from_pretrained(d, gguf_file=f, dtype=torch.float32)
-    if args.model == "tiny":
-        # apogrid's embedded tiny model (src/model/tiny.rs): d=128, 4 layers, 4 heads / 2 kv, ffn 384.
-        cfg = LlamaConfig(vocab_size=99, hidden_size=128, intermediate_size=384, num_hidden_layers=4,
-                          num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
-                          rms_norm_eps=1e-5, tie_word_embeddings=True)
-        torch.manual_seed(0)
-        return LlamaForCausalLM(cfg)
-    raise SystemExit("--model must be tiny or smollm2")
+    cfg = {k: v for k, v in json.loads(args.config_json).items() if v is not None}
+    torch.manual_seed(0)
+    return LlamaForCausalLM(LlamaConfig(**cfg)).float()
 
 
 def timed(fn, repeats):
@@ -53,17 +47,20 @@ def timed(fn, repeats):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", default="tiny", choices=["smollm2", "tiny"])
+    ap.add_argument("--config-json", required=True, help="the model config apogrid prints (--config-only)")
+    ap.add_argument("--name", default="model", help="label for the JSON line (apogrid's model SPEC)")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--prompt", type=int, default=64)
     ap.add_argument("--response", type=int, default=64)
     ap.add_argument("--new", type=int, default=64, help="new tokens for generation")
     ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--measure", default="all", choices=["all", "train", "gen"])
+    ap.add_argument("--threads", type=int, default=0, help="intra-op threads (0: torch's default)")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    model = load(args)  # float32 already (GGUF is dequantized on load)
+        torch.set_num_interop_threads(1)
+    model = load(args)
     vocab = model.config.vocab_size
     g = torch.Generator().manual_seed(0)
     seq = args.prompt + args.response
@@ -82,7 +79,8 @@ def main():
         loss.backward()
         opt.step()
 
-    train_s = timed(step, args.reps)
+    nan = float("nan")
+    train_s = timed(step, args.reps) if args.measure != "gen" else nan
     model.eval()
     mask = torch.ones_like(prompts)
 
@@ -91,15 +89,16 @@ def main():
             model.generate(prompts, attention_mask=mask, max_new_tokens=args.new, min_new_tokens=args.new,
                            do_sample=False, use_cache=use_cache, pad_token_id=0)
 
-    cache_s = timed(lambda: gen(True), args.reps)
-    nocache_s = timed(lambda: gen(False), max(1, args.reps - 1))
+    cache_s = timed(lambda: gen(True), args.reps) if args.measure != "train" else nan
+    nocache_s = timed(lambda: gen(False), max(1, args.reps - 1)) if args.measure == "all" else nan
     new_tokens = args.batch * args.new
+    per_s = lambda n, s: None if s != s else n / s  # NaN (not measured) becomes null
     print(json.dumps({
-        "impl": "pytorch-" + torch.__version__, "threads": torch.get_num_threads(), "model": args.model,
-        "params": sum(p.numel() for p in model.parameters()), "batch": args.batch, "seq": seq,
-        "train_step_s": train_s, "train_tokens_per_s": args.batch * seq / train_s,
-        "gen_new_tokens": new_tokens, "gen_tokens_per_s_cache": new_tokens / cache_s,
-        "gen_tokens_per_s_nocache": new_tokens / nocache_s,
+        "impl": "pytorch-" + torch.__version__, "threads": torch.get_num_threads(), "model": args.name,
+        "params": sum(p.numel() for p in model.parameters()), "batch": args.batch, "seq": seq, "prompt": args.prompt,
+        "train_step_s": None if train_s != train_s else train_s,
+        "train_tokens_per_s": per_s(args.batch * seq, train_s), "gen_new_tokens": new_tokens,
+        "gen_tokens_per_s_cache": per_s(new_tokens, cache_s), "gen_tokens_per_s_nocache": per_s(new_tokens, nocache_s),
     }))
 
 

@@ -8,31 +8,35 @@ pub use crate::device::DeviceName;
 pub struct Slot {
     pub index: usize,
     pub device: DeviceName,
-    /// The size of the rayon pool this slot's task runs in: every core, for every CPU slot.
-    /// A task's explicit parallel work is cut into a fixed number of shards (so its numbers do
-    /// not depend on the machine), and most tasks are single-threaded on the tiny model's small
-    /// matrices; when two tasks overlap the OS shares the cores, and when one runs alone (the
-    /// base model's pretraining, which every other task waits for) it gets them all. Splitting
-    /// the cores between slots instead left one of two cores idle during that stage.
+    /// The size of the rayon pool this slot's task runs in (flex's kernels use it): the cores
+    /// divided among the CPU slots, at least one. Measured on 2 cores (issue 16): the tiny
+    /// model's kernels gain nothing from a second thread, and two slots each spanning both
+    /// cores ran four busy threads on two cores (1.1 million involuntary context switches in
+    /// one grid run). Numbers do not depend on it: flex's kernels give the same bits on any
+    /// pool size, and a task's explicit parallel work is cut into a fixed number of shards
+    /// (the base model's pretraining brings its own threads for those, see
+    /// `train::pretrain`).
     pub threads: usize,
 }
 
 /// The pool's slots: each listed device once, or `jobs` CPU slots when none is listed.
 pub fn slots(devices: &[DeviceName], jobs: usize) -> Vec<Slot> {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let jobs = jobs.max(1);
+    let cpu_slots = if devices.is_empty() || devices.contains(&DeviceName::Cpu) { jobs } else { 0 };
+    let cpu_threads = (cores / cpu_slots.max(1)).max(1);
     if devices.is_empty() {
-        let jobs = jobs.max(1);
-        return (0..jobs).map(|index| Slot { index, device: DeviceName::Cpu, threads: cores }).collect();
+        return (0..jobs).map(|index| Slot { index, device: DeviceName::Cpu, threads: cpu_threads }).collect();
     }
     let mut out = Vec::new();
     for d in devices {
         // `cpu` listed among devices still honours --jobs.
-        let copies = if *d == DeviceName::Cpu { jobs.max(1) } else { 1 };
+        let copies = if *d == DeviceName::Cpu { jobs } else { 1 };
         for _ in 0..copies {
             out.push(Slot {
                 index: out.len(),
                 device: d.clone(),
-                threads: if *d == DeviceName::Cpu { cores } else { 1 },
+                threads: if *d == DeviceName::Cpu { cpu_threads } else { 1 },
             });
         }
     }

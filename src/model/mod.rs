@@ -13,6 +13,7 @@
 //!   [`spec`] (`hf:DIR`, `gguf:FILE`, `smollm2`, `tiny` -> a loaded bundle).
 
 pub mod attention;
+pub mod bucket;
 pub mod cache;
 pub mod chat;
 pub mod checkpoint;

@@ -13,6 +13,7 @@
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Int, Tensor, TensorData};
 
+use super::bucket::length_groups;
 use super::error::ModelError;
 use super::llama::{Llama, Padding};
 use super::precision::to_f32;
@@ -94,6 +95,25 @@ impl ScoreBatch {
         self.prompt_lens.len()
     }
 
+    /// The given rows (in that order) as a batch of their own, padded only to their longest.
+    pub fn rows(&self, rows: &[usize]) -> ScoreBatch {
+        let old = self.padding.len();
+        let len = rows.iter().map(|&r| self.prompt_lens[r] + self.response_lens[r]).max().unwrap_or(0).max(1);
+        let mut ids = Vec::with_capacity(rows.len() * len);
+        let mut keep = Vec::with_capacity(rows.len() * len);
+        for &r in rows {
+            // Rows are right-padded: the first `len` positions hold the whole row.
+            ids.extend_from_slice(&self.ids[r * old..r * old + len]);
+            keep.extend_from_slice(&self.padding.keep()[r * old..r * old + len]);
+        }
+        ScoreBatch {
+            ids,
+            padding: Padding::from_keep(rows.len(), len, keep).expect("rows * len entries by construction"),
+            prompt_lens: rows.iter().map(|&r| self.prompt_lens[r]).collect(),
+            response_lens: rows.iter().map(|&r| self.response_lens[r]).collect(),
+        }
+    }
+
     /// The half-open range of scored token indices of `row`.
     fn scored(&self, row: usize) -> std::ops::Range<usize> {
         let (p, r) = (self.prompt_lens[row], self.response_lens[row]);
@@ -143,13 +163,35 @@ fn masked_token_logps(model: &Llama, batch: &ScoreBatch) -> Option<(Tensor<2>, T
 
 /// Summed response log-probs per row, `[batch]`, on the model's device. On an autodiff
 /// device the result carries the graph back to the weights.
+///
+/// Rows of uneven length run as a few length-sorted passes ([`length_groups`]), each padded to
+/// its own longest row, and come back in the batch's order: the same numbers up to float
+/// rounding, for less padding.
 pub fn sequence_logps(model: &Llama, batch: &ScoreBatch) -> SequenceLogps {
     let counts = batch.token_counts();
-    let sum = match masked_token_logps(model, batch) {
-        Some((token, weights, _)) => (token * weights).sum_dim(1).reshape([batch.batch()]),
-        None => Tensor::zeros([batch.batch()], &model.device()),
+    let lens: Vec<usize> = (0..batch.batch()).map(|r| batch.prompt_lens[r] + batch.response_lens[r]).collect();
+    let groups = length_groups(&lens);
+    let sum = if groups.len() == 1 {
+        summed_pass(model, batch)
+    } else {
+        let sums: Vec<Tensor<1>> = groups.iter().map(|rows| summed_pass(model, &batch.rows(rows))).collect();
+        // Position of each original row in the concatenated groups.
+        let mut inverse = vec![0i64; batch.batch()];
+        for (at, row) in groups.iter().flatten().enumerate() {
+            inverse[*row] = at as i64;
+        }
+        let inverse = Tensor::<1, Int>::from_data(TensorData::new(inverse, [batch.batch()]), &model.device());
+        Tensor::cat(sums, 0).select(0, inverse)
     };
     SequenceLogps { sum, counts }
+}
+
+/// One forward pass over the whole of `batch`: `[batch]` summed response log-probs.
+fn summed_pass(model: &Llama, batch: &ScoreBatch) -> Tensor<1> {
+    match masked_token_logps(model, batch) {
+        Some((token, weights, _)) => (token * weights).sum_dim(1).reshape([batch.batch()]),
+        None => Tensor::zeros([batch.batch()], &model.device()),
+    }
 }
 
 /// Per-token response log-probs of each row, on the host (no gradient).
@@ -253,6 +295,33 @@ mod tests {
             assert!((per_token[i].iter().sum::<f32>() - batched[i]).abs() < 1e-4);
         }
         assert_eq!(batched[2], 0.0);
+    }
+
+    #[test]
+    fn length_grouped_passes_match_one_padded_pass_with_gradients() {
+        let device = Device::flex().autodiff();
+        let m = model(&device);
+        // Twelve short rows and three long ones, interleaved: worth several passes.
+        let pairs: Vec<(Vec<u32>, Vec<u32>)> = (0..15u32)
+            .map(|i| {
+                let n = if i % 5 == 2 { 90 } else { 3 + i % 3 };
+                ((1..3 + i % 2).collect(), (0..n).map(|t| 3 + (t * 7 + i) % 37).collect())
+            })
+            .collect();
+        let batch = ScoreBatch::from_ids(&pairs, Truncation::default(), 0).unwrap();
+        let lens: Vec<usize> = (0..15).map(|r| batch.prompt_lens[r] + batch.response_lens[r]).collect();
+        assert!(length_groups(&lens).len() > 1);
+        let grouped = sequence_logps(&m, &batch).sum;
+        let whole = summed_pass(&m, &batch);
+        let (g, w) = (values(grouped.clone()), values(whole.clone()));
+        for (i, (a, b)) in g.iter().zip(&w).enumerate() {
+            assert!((a - b).abs() < 1e-4 * (1.0 + b.abs()), "row {i}: {a} vs {b}");
+        }
+        let id = m.embed_tokens.weight.id;
+        let grad = |t: Tensor<1>| values(GradientsParams::from_grads(t.sum().backward(), &m).get::<2>(id).unwrap());
+        let (gg, gw) = (grad(grouped), grad(whole));
+        let err = gg.iter().zip(&gw).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        assert!(err < 1e-4, "max gradient difference {err}");
     }
 
     #[test]

@@ -7,11 +7,12 @@
 
 use std::collections::BTreeSet;
 
-use burn::module::Param;
+use burn::module::{Param, ParamId};
 use burn::nn::{Embedding, Linear, RmsNorm};
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use sha2::{Digest, Sha256};
 
 use super::attention::Attention;
 use super::config::LlamaConfig;
@@ -189,17 +190,17 @@ fn assemble(
     let mut tensors = expected_tensors(c).into_iter();
     let mut next = |get: &mut dyn FnMut(&str, &[usize]) -> Result<Vec<f32>, ModelError>| {
         let (name, shape) = tensors.next().expect("expected_tensors covers every module");
-        get(&name, &shape).map(|data| (data, shape))
+        get(&name, &shape).map(|data| (name, data, shape))
     };
-    let vector = |(data, shape): (Vec<f32>, Vec<usize>)| Param::from_data(TensorData::new(data, shape), device);
-    let norm =
-        |(data, shape): (Vec<f32>, Vec<usize>)| RmsNorm { gamma: vector((data, shape)), epsilon: c.rms_norm_eps };
-    let lin = |(data, shape): (Vec<f32>, Vec<usize>)| {
+    let vector =
+        |(name, data, shape): (String, Vec<f32>, Vec<usize>)| param(&name, TensorData::new(data, shape), device);
+    let norm = |t: (String, Vec<f32>, Vec<usize>)| RmsNorm { gamma: vector(t), epsilon: c.rms_norm_eps };
+    let lin = |(name, data, shape): (String, Vec<f32>, Vec<usize>)| {
         let (out, inp) = (shape[0], shape[1]);
-        Linear { weight: Param::from_data(TensorData::new(transpose(&data, out, inp), [inp, out]), device), bias: None }
+        Linear { weight: param(&name, TensorData::new(transpose(&data, out, inp), [inp, out]), device), bias: None }
     };
-    let (data, shape) = next(&mut get)?;
-    let embed_tokens = Embedding { weight: Param::from_data(TensorData::new(data, shape), device) };
+    let (name, data, shape) = next(&mut get)?;
+    let embed_tokens = Embedding { weight: param(&name, TensorData::new(data, shape), device) };
     let mut layers = Vec::with_capacity(c.num_hidden_layers);
     for _ in 0..c.num_hidden_layers {
         let input_layernorm = norm(next(&mut get)?);
@@ -222,6 +223,18 @@ fn assemble(
     let final_norm = norm(next(&mut get)?);
     let lm_head = if c.tie_word_embeddings { None } else { Some(lin(next(&mut get)?)) };
     Ok(Llama { embed_tokens, layers, norm: final_norm, lm_head, config: c.clone(), rope: Rope::new(c)? })
+}
+
+/// A parameter whose id is derived from its Hugging Face name instead of drawn at random.
+/// Checkpoints store each parameter's id (the optimizer's state is keyed by it), so with random
+/// ids the same weights were written as different bytes on every run: a rerun's artifacts had
+/// other digests although not one weight differed, which read as a non-reproducible run.
+fn param<const D: usize>(name: &str, data: TensorData, device: &Device) -> Param<Tensor<D>> {
+    let digest = Sha256::digest(name.as_bytes());
+    let id = u64::from_le_bytes(digest[..8].try_into().expect("a sha256 digest has 32 bytes"));
+    let mut p = Param::from_data(data, device);
+    p.id = ParamId::from(id);
+    p
 }
 
 /// Row-major `[rows, cols]` -> `[cols, rows]`.

@@ -24,7 +24,7 @@ pub struct TaskRunner;
 
 impl Runner for TaskRunner {
     fn run(&self, task: &Task, ctx: &TaskContext) -> anyhow::Result<Value> {
-        // The pool bounds the task's explicit parallel work (see `Slot::threads`).
+        // The slot's share of the cores: flex's kernels run in this pool (see `Slot::threads`).
         let pool = rayon::ThreadPoolBuilder::new().num_threads(ctx.slot.threads).build()?;
         pool.install(|| match &task.input {
             TaskInput::BaseModel(input) => base_model::run(input, ctx),

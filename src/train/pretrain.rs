@@ -10,7 +10,7 @@ use burn::optim::{GradientsAccumulator, GradientsParams};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
-use rayon::prelude::*;
+use rayon::{ThreadPool, ThreadPoolBuilder};
 
 use super::optimizer::{OptimizerKind, build};
 use super::schedule::Schedule;
@@ -68,18 +68,26 @@ const BUCKET_WINDOW: usize = 16;
 /// and summed. The base model's pretraining is the dataset stage's critical path (nothing else
 /// can run while it does) and the flex backend keeps one core busy on the tiny model's small
 /// matrices, so two shards nearly halve its wall time on 2 cores. The count is a constant,
-/// not the machine's core count, so the same seed gives the same weights everywhere: with one
-/// thread the shards run one after the other and sum in the same order.
+/// not the machine's core count, so the same seed gives the same weights everywhere.
 const SHARDS: usize = 2;
 
-/// One batch's mean token NLL (a host scalar) and its gradients, computed shard by shard (in
-/// parallel where the current rayon pool has threads). Each shard's loss is its summed NLL
-/// divided by the whole batch's token count, so the summed gradients are the batch's.
+/// One single-thread rayon pool per shard: a shard's kernels stay on its own thread whatever
+/// pool the task was given (a CPU slot's pool may have one thread, see `exec::slots`).
+fn shard_pools() -> anyhow::Result<Vec<ThreadPool>> {
+    (0..SHARDS).map(|_| Ok(ThreadPoolBuilder::new().num_threads(1).build()?)).collect()
+}
+
+/// One batch's mean token NLL (a host scalar) and its gradients, computed shard by shard, shard
+/// `i` in `pools[i % pools.len()]` (one pool: one after the other; one pool per shard: at
+/// once). Each shard's loss is its summed NLL divided by the whole batch's token count, so the
+/// summed gradients are the batch's; they are summed in shard order, so how the shards ran
+/// changes no bit.
 fn sharded_step(
     model: &Llama,
     examples: &[(Vec<u32>, Vec<u32>)],
     batch: &[usize],
     spec: &PretrainSpec,
+    pools: &[ThreadPool],
 ) -> anyhow::Result<(f64, GradientsParams)> {
     let shard_len = batch.len().div_ceil(SHARDS).max(1);
     let shards: Vec<&[usize]> = batch.chunks(shard_len).collect();
@@ -94,8 +102,17 @@ fn sharded_step(
         let value = f64::from(loss.clone().into_scalar::<f32>());
         Ok((value, GradientsParams::from_grads(loss.backward(), &model)))
     };
-    let results: Vec<anyhow::Result<(f64, GradientsParams)>> =
-        shards.par_iter().map(|ids| shard(ids, model.clone().fork(&device))).collect();
+    let results: Vec<anyhow::Result<(f64, GradientsParams)>> = std::thread::scope(|scope| {
+        let running: Vec<_> = shards
+            .iter()
+            .enumerate()
+            .map(|(i, ids)| {
+                let (forked, pool, shard) = (model.clone().fork(&device), &pools[i % pools.len()], &shard);
+                scope.spawn(move || pool.install(|| shard(ids, forked)))
+            })
+            .collect();
+        running.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+    });
     let mut accumulator = GradientsAccumulator::<Llama>::new();
     let mut value = 0.0;
     for result in results {
@@ -122,6 +139,7 @@ pub fn pretrain(
     }
     let clock = Instant::now();
     let mut optimizer = build(OptimizerKind::AdamW);
+    let pools = shard_pools()?;
     let steps = spec.steps_per_epoch(examples.len());
     let total = steps * spec.epochs;
     let mut update = 0;
@@ -130,7 +148,7 @@ pub fn pretrain(
         let batches = length_bucketed_batches(examples, spec.batch_size, spec.seed ^ (epoch as u64) << 32);
         let mut tail = Vec::new();
         for (step, chunk) in batches.iter().enumerate() {
-            let (value, grads) = sharded_step(&model, examples, chunk, spec)?;
+            let (value, grads) = sharded_step(&model, examples, chunk, spec, &pools)?;
             if !value.is_finite() {
                 bail!("non-finite pretraining loss at epoch {epoch}, step {}", step + 1);
             }
@@ -173,7 +191,7 @@ mod tests {
     }
 
     #[test]
-    fn sharded_gradients_are_the_whole_batch_gradients_on_any_pool_size() {
+    fn sharded_gradients_are_the_whole_batch_gradients_however_the_shards_run() {
         let model = Llama::init_seeded(&small_config(false), 3, &Device::flex().autodiff()).unwrap();
         // Five rows of uneven lengths (one response longer than the truncation) in two shards.
         let examples: Vec<(Vec<u32>, Vec<u32>)> =
@@ -190,18 +208,20 @@ mod tests {
         let want = GradientsParams::from_grads(loss.backward(), &model);
         let id = model.embed_tokens.weight.id;
 
-        let pool = |n| rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap();
-        for threads in [1, 2] {
-            let (value, grads) = pool(threads).install(|| sharded_step(&model, &examples, &batch, &spec)).unwrap();
+        // The shards one after the other (one single-thread pool) and at once (one pool each).
+        let one = vec![ThreadPoolBuilder::new().num_threads(1).build().unwrap()];
+        let each = shard_pools().unwrap();
+        for pools in [&one, &each] {
+            let (value, grads) = sharded_step(&model, &examples, &batch, &spec, pools).unwrap();
             assert!((value - want_value).abs() < 1e-5, "{value} vs {want_value}");
             let (got, want) = (values(grads.get::<2>(id).unwrap()), values(want.get::<2>(id).unwrap()));
             let err = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
-            assert!(err < 1e-6, "{threads} threads: max gradient difference {err}");
+            assert!(err < 1e-6, "{} pools: max gradient difference {err}", pools.len());
         }
-        // The pool size changes nothing, bit for bit.
-        let one = pool(1).install(|| sharded_step(&model, &examples, &batch, &spec)).unwrap().1;
-        let two = pool(2).install(|| sharded_step(&model, &examples, &batch, &spec)).unwrap().1;
-        assert_eq!(values(one.get::<2>(id).unwrap()), values(two.get::<2>(id).unwrap()));
+        // How the shards ran changes nothing, bit for bit.
+        let sequential = sharded_step(&model, &examples, &batch, &spec, &one).unwrap().1;
+        let parallel = sharded_step(&model, &examples, &batch, &spec, &each).unwrap().1;
+        assert_eq!(values(sequential.get::<2>(id).unwrap()), values(parallel.get::<2>(id).unwrap()));
     }
 
     #[test]
