@@ -76,3 +76,21 @@ fn bf16_trains_on_the_cpu_with_its_own_keys() {
     let epochs = dir.path().join("bf16/results/memory/epochs.csv");
     assert!(epochs.exists(), "no report at {}", epochs.display());
 }
+
+/// A device that cannot run (here: `cuda:0` in a build without the `cuda` feature; in a CUDA
+/// build without a driver, "no NVIDIA driver") stops `run` with one line before any task.
+#[test]
+fn an_unusable_device_is_one_line_before_any_task() {
+    let dir = tempfile::tempdir().unwrap();
+    let grid = grid_with(dir.path(), "", "");
+    let out = run(&grid, &["--devices", "cuda:0"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.starts_with("error: --devices cuda:0: "), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let store = dir.path().join("store");
+    let done = std::fs::read_dir(&store)
+        .map(|d| d.flatten().filter(|e| !e.file_name().to_string_lossy().starts_with('.')).count())
+        .unwrap_or(0);
+    assert_eq!(done, 0, "a task ran");
+}

@@ -59,6 +59,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Some(names) => names.iter().map(|d| DeviceName::parse(d)).collect::<Result<Vec<_>, _>>()?,
         None => loaded.grid.devices.list.clone(),
     };
+    // A device that cannot run (a build without `cuda`, no NVIDIA driver, no such GPU) is one
+    // line now, not a failed task after others ran.
+    if kind == ExecutorKind::Local {
+        for d in &devices {
+            d.burn().map_err(|e| anyhow::anyhow!("--devices {d}: {e}"))?;
+        }
+    }
     // Refuse before anything runs a training task that cannot fit its device.
     apogrid::plan::memory::report(&loaded.grid, &loaded.plan, &devices, kind == ExecutorKind::Local).check()?;
     // A local run holds the store's lock until its reports are written; a Slurm run does not
