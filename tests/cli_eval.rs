@@ -6,7 +6,6 @@
 //! - SmolLM2 on the real data skips, printing why, when models/ lacks the model
 //!   (scripts/get-smollm2.sh) or the data (scripts/get-eval-data.sh).
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use apogrid::eval::{hhh, mmlu};
@@ -14,35 +13,16 @@ use apogrid::model::spec::{LoadedModel, ModelSpec, SMOLLM2_PATH, load_model, res
 use burn::tensor::Device;
 use serde_json::Value;
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
+mod common;
+
+use common::fixtures::{assert_logps_close, fixtures, floats, ids, read_fixture};
 
 fn reference() -> Value {
-    let path = fixtures().join("eval-reference.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn ids(v: &Value) -> Vec<u32> {
-    v.as_array().expect("id array").iter().map(|x| x.as_u64().expect("id") as u32).collect()
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array().expect("float array").iter().map(|x| x.as_f64().expect("float")).collect()
+    read_fixture("eval-reference.json")
 }
 
 fn tiny_llama() -> LoadedModel {
     load_model(&ModelSpec::Hf(fixtures().join("tiny-llama"))).expect("loading tests/fixtures/tiny-llama")
-}
-
-/// Log-probs agree within 1e-3 relative (absolute below |logp| = 0.1), as in model_reference.rs.
-fn assert_close(got: &[f64], want: &[f64], what: &str) {
-    assert_eq!(got.len(), want.len(), "{what}: lengths");
-    for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        let tol = 1e-3 * w.abs().max(0.1);
-        assert!((g - w).abs() <= tol, "{what}[{i}]: {g} vs {w} (tolerance {tol})");
-    }
 }
 
 fn apogrid(args: &[&str]) -> (i32, String, String) {
@@ -75,7 +55,7 @@ fn mmlu_ids_and_logps_match_transformers_on_the_tiny_llama() {
     }
     let eval = mmlu::evaluate(&model, &m.tokenizer, false, &items, 4, &|_| {}).unwrap();
     for (p, w) in eval.items.iter().zip(&want) {
-        assert_close(&p.logps, &floats(&w["logps"]), &format!("mmlu line {}", p.line));
+        assert_logps_close(&p.logps, &floats(&w["logps"]), &format!("mmlu line {}", p.line));
     }
     assert_eq!(eval.record.n, Some(6));
 }
@@ -98,7 +78,7 @@ fn hhh_ids_and_logps_match_transformers_on_the_tiny_llama() {
     }
     let eval = hhh::evaluate(&model, &m.encoder(), &items, 3, &|_| {}).unwrap();
     for (p, w) in eval.items.iter().zip(&want) {
-        assert_close(&p.logps, &floats(&w["logps"]), &format!("hhh {}", p.category));
+        assert_logps_close(&p.logps, &floats(&w["logps"]), &format!("hhh {}", p.category));
     }
     let subsets: Vec<&str> = eval.record.categories.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(subsets, hhh::SUBSETS);
@@ -115,7 +95,7 @@ fn cli_prints_records_and_per_item_predictions() {
     assert_eq!((v["record"]["benchmark"].as_str(), v["record"]["n"].as_u64()), (Some("mmlu"), Some(6)));
     let want = reference()["mmlu"].as_array().unwrap().clone();
     for (p, w) in v["items"].as_array().unwrap().iter().zip(&want) {
-        assert_close(&floats(&p["logps"]), &floats(&w["logps"]), "cli mmlu");
+        assert_logps_close(&floats(&p["logps"]), &floats(&w["logps"]), "cli mmlu");
         assert!(["A", "B", "C", "D"].contains(&p["answer"].as_str().unwrap()));
     }
     let hhh_dir = fixtures().join("eval/hhh");

@@ -17,23 +17,9 @@ use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde_json::Value;
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
+mod common;
 
-fn read_fixture(name: &str) -> Value {
-    let path = fixtures().join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn ids(v: &Value) -> Vec<u32> {
-    v.as_array().expect("id array").iter().map(|x| x.as_u64().expect("id") as u32).collect()
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array().expect("float array").iter().map(|x| x.as_f64().expect("float")).collect()
-}
+use common::fixtures::{assert_logps_close, fixtures, floats, ids, read_fixture};
 
 fn load_tiny(name: &str) -> LoadedModel {
     let spec = ModelSpec::Hf(fixtures().join(name));
@@ -155,16 +141,6 @@ fn smollm2_gguf_header_is_read_without_dequantizing() {
 
 fn device() -> Device {
     Device::flex()
-}
-
-/// Log-probs agree within 1e-3 relative (absolute below |logp| = 0.1, where relative error of a
-/// near-certain token's log-prob is meaningless).
-fn assert_logps_close(got: &[f64], want: &[f64], what: &str) {
-    assert_eq!(got.len(), want.len(), "{what}: lengths");
-    for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        let tol = 1e-3 * w.abs().max(0.1);
-        assert!((g - w).abs() <= tol, "{what}[{i}]: {g} vs {w} (tolerance {tol})");
-    }
 }
 
 /// `[len, vocab]` log-softmax of one sequence through the burn model.

@@ -2,6 +2,8 @@
 //! pretrained on 96 examples, 24 prompts, one CLAIR dataset, DPO), and running the binary.
 #![allow(dead_code)] // each test file uses its own part of this
 
+pub mod fixtures;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
