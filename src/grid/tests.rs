@@ -281,6 +281,7 @@ fn nonsense_is_refused_at_plan_with_a_position() {
     }
     let appended: &[(&str, &str, &str, &str)] = &[
         ("[devices]\njobs = 0\n", "jobs = 0", "devices.jobs", "at least 1"),
+        ("[devices]\nmemory_gib = -1\n", "memory_gib = -1", "devices.memory_gib", "a positive size in GiB"),
         ("[devices]\nlist = [\"tpu:0\"]\n", "list = ", "devices.list[0]", "unknown device `tpu:0`"),
         ("[prompts]\ncount = 0\n", "count = 0", "prompts.count", "at least one prompt"),
         ("[model.pretrain]\nbatch_size = 0\n", "batch_size = 0", "model.pretrain.batch_size", "at least 1"),
