@@ -79,9 +79,15 @@ impl DeviceName {
 
 /// `MemTotal:  24522484 kB` -> bytes.
 fn mem_total(meminfo: &str) -> Option<u64> {
-    let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
+    proc_kib_field(meminfo, "MemTotal:")
+}
+
+/// The value of a `KEY:  N kB` line of a /proc file (`/proc/meminfo`, `/proc/self/status`), in
+/// bytes.
+pub fn proc_kib_field(text: &str, key: &str) -> Option<u64> {
+    let line = text.lines().find(|l| l.starts_with(key))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 impl FromStr for DeviceName {

@@ -22,6 +22,13 @@ fn plan(grid: &Path, extra: &[&str]) -> Output {
     Command::new(BIN).arg("plan").arg(grid).args(extra).output().expect("run apogrid plan")
 }
 
+/// Task artifacts in a store (its own folders start with a dot).
+fn artifacts_in(store: &Path) -> usize {
+    std::fs::read_dir(store)
+        .map(|d| d.flatten().filter(|e| !e.file_name().to_string_lossy().starts_with('.')).count())
+        .unwrap_or(0)
+}
+
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).to_string()
 }
@@ -49,9 +56,7 @@ fn plan_prints_the_estimate_and_refuses_a_device_too_small() {
     assert!(stderr(&ran).contains("needs an estimated"), "{}", stderr(&ran));
     let store = dir.path().join("store");
     // The store holds only its own dot-folders: no task's artifact.
-    let done = std::fs::read_dir(&store)
-        .map(|d| d.flatten().filter(|e| !e.file_name().to_string_lossy().starts_with('.')).count())
-        .unwrap_or(0);
+    let done = artifacts_in(&store);
     assert_eq!(done, 0, "tasks ran despite the refusal: {done} artifacts in {}", store.display());
 }
 
@@ -89,8 +94,6 @@ fn an_unusable_device_is_one_line_before_any_task() {
     assert!(err.starts_with("error: --devices cuda:0: "), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     let store = dir.path().join("store");
-    let done = std::fs::read_dir(&store)
-        .map(|d| d.flatten().filter(|e| !e.file_name().to_string_lossy().starts_with('.')).count())
-        .unwrap_or(0);
+    let done = artifacts_in(&store);
     assert_eq!(done, 0, "a task ran");
 }

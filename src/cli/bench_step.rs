@@ -181,7 +181,5 @@ pub fn step_flops(c: &LlamaConfig, tokens: usize, row_len: usize) -> f64 {
 
 /// The process's peak resident set (`VmHWM` in /proc/self/status), in bytes.
 fn peak_rss() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|kb| kb * 1024)
+    apogrid::device::proc_kib_field(&std::fs::read_to_string("/proc/self/status").ok()?, "VmHWM:")
 }

@@ -113,7 +113,13 @@ impl Reparameterizer for CastTo {
 
 /// `t` in f32 (a no-op when it already is): where the forward's output enters the log-softmax.
 pub fn to_f32<const D: usize>(t: Tensor<D>) -> Tensor<D> {
-    if t.dtype() == DType::F32 { t } else { t.cast(FloatDType::F32) }
+    cast_to(t, DType::F32)
+}
+
+/// `t` in `dtype`, untouched when it already is: where an f32 constant (rotary tables) meets
+/// activations of the model's compute dtype.
+pub fn cast_to<const D: usize>(t: Tensor<D>, dtype: DType) -> Tensor<D> {
+    if t.dtype() == dtype { t } else { t.cast(FloatDType::from(dtype)) }
 }
 
 #[cfg(test)]

@@ -7,10 +7,11 @@
 //! batch (left padding shifts them per row), then uploaded once per forward and shared by every
 //! layer.
 
-use burn::tensor::{Device, FloatDType, Tensor, TensorData};
+use burn::tensor::{Device, Tensor, TensorData};
 
 use super::config::LlamaConfig;
 use super::error::ModelError;
+use super::precision::cast_to;
 
 /// The inverse frequencies of one model, `inv_freq[i] = 1 / theta^(2i/d)` for `i < d/2`,
 /// optionally rescaled by Llama-3.1's `rope_type: llama3` rule.
@@ -138,8 +139,7 @@ impl RopeTables {
         let swapped = Tensor::cat(vec![x.clone().narrow(3, h, h), x.clone().narrow(3, 0, h)], 3);
         // The tables are f32; a bf16 forward multiplies in bf16.
         let dtype = x.dtype();
-        let cast = |t: &Tensor<4>| if t.dtype() == dtype { t.clone() } else { t.clone().cast(FloatDType::from(dtype)) };
-        x * cast(&self.cos) + swapped * cast(&self.sin)
+        x * cast_to(self.cos.clone(), dtype) + swapped * cast_to(self.sin.clone(), dtype)
     }
 }
 
