@@ -292,6 +292,10 @@ pub struct TrainSection {
     pub learning_rate: f64,
     #[serde(default)]
     pub schedule: Schedule,
+    /// Share of all updates over which the rate climbs from 0 (Hugging Face's `warmup_ratio`;
+    /// 0 by default, as the paper mentions no warm-up).
+    #[serde(default)]
+    pub warmup_ratio: f64,
     #[serde(default)]
     pub optimizer: OptimizerKind,
     /// Effective batch in pairs; reached by accumulating micro-batches.
@@ -325,6 +329,7 @@ impl Default for TrainSection {
             epochs: d_epochs(),
             learning_rate: d_lr(),
             schedule: Schedule::default(),
+            warmup_ratio: 0.0,
             optimizer: OptimizerKind::default(),
             batch_size: d_batch(),
             micro_batch_size: d_micro_batch(),

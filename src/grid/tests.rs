@@ -342,6 +342,8 @@ fn a_grid_file_that_is_not_utf8_names_the_line_once() {
 #[test]
 fn fidelity_options_are_checked_at_plan() {
     // A negative clipping norm, named by its key.
+    let bad = with("learning_rate = 1e-4", "learning_rate = 1e-4\nwarmup_ratio = 1.5");
+    assert_err(&bad, "warmup_ratio", "train.warmup_ratio", "expected a share of the updates in [0, 1)");
     let bad = with("learning_rate = 1e-4", "learning_rate = 1e-4\nmax_grad_norm = -1.0");
     assert_err(&bad, "max_grad_norm", "train.max_grad_norm", "expected a positive norm");
     assert!(parse(&with("learning_rate = 1e-4", "learning_rate = 1e-4\nmax_grad_norm = 1.0"), Path::new("g")).is_ok());

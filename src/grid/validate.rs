@@ -438,6 +438,9 @@ fn check_train(t: &TrainSection, table: &str) -> Result<(), (String, String)> {
     if t.batch_size == 0 {
         return err("batch_size", "batch sizes must be at least 1".into());
     }
+    if !(0.0..1.0).contains(&t.warmup_ratio) {
+        return err("warmup_ratio", format!("expected a share of the updates in [0, 1), got {}", t.warmup_ratio));
+    }
     if let Some(m) = t.max_grad_norm.filter(|m| !(m.is_finite() && *m > 0.0)) {
         return err("max_grad_norm", format!("expected a positive norm (e.g. 1.0, Hugging Face's default), got {m}"));
     }

@@ -239,6 +239,9 @@ pub struct TrainSettings {
     pub epochs: usize,
     pub learning_rate: f64,
     pub schedule: Schedule,
+    /// Left out of the key when 0 (no warm-up), so earlier runs keep their keys.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub warmup_ratio: f64,
     pub optimizer: OptimizerKind,
     pub batch_size: usize,
     pub micro_batch_size: usize,
@@ -262,6 +265,7 @@ impl From<&TrainSection> for TrainSettings {
             epochs: t.epochs,
             learning_rate: t.learning_rate,
             schedule: t.schedule,
+            warmup_ratio: t.warmup_ratio,
             optimizer: t.optimizer,
             batch_size: t.batch_size,
             micro_batch_size: t.micro_batch_size,
@@ -272,6 +276,10 @@ impl From<&TrainSection> for TrainSettings {
             activation_checkpointing: t.activation_checkpointing,
         }
     }
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 
 impl TrainSettings {
@@ -287,6 +295,7 @@ impl TrainSettings {
             epochs: self.epochs,
             learning_rate: self.learning_rate,
             schedule: self.schedule,
+            warmup_ratio: self.warmup_ratio,
             optimizer: self.optimizer,
             batch_size: self.batch_size,
             micro_batch_size: self.micro_batch_size,

@@ -158,7 +158,7 @@ pub fn pretrain(
             // A short linear warm-up lets the tiny model take a large rate without blowing up
             // its first steps (it has only a few hundred updates to learn in).
             let warmup = (total / 20).max(1);
-            let lr = Schedule::Linear.rate(spec.learning_rate, update, total)
+            let lr = Schedule::Linear.rate(spec.learning_rate, update, total, 0)
                 * ((update + 1) as f64 / warmup as f64).min(1.0);
             model = optimizer.step(lr, model, grads);
             update += 1;

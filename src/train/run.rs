@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use super::grad_norm::{clip_grad_norm, grad_norm};
 use super::optimizer::{OptimizerKind, build};
 use super::pairs::{TokenPair, micro_batch};
-use super::schedule::Schedule;
+use super::schedule::{warmup_updates, Schedule};
 use crate::model::checkpoint;
 use crate::model::llama::Llama;
 use crate::model::precision::Precision;
@@ -36,6 +36,8 @@ pub struct TrainSpec {
     pub epochs: usize,
     pub learning_rate: f64,
     pub schedule: Schedule,
+    /// The share of all updates that warm the rate up from 0 (`train::schedule`).
+    pub warmup_ratio: f64,
     pub optimizer: OptimizerKind,
     /// Effective batch, in pairs.
     pub batch_size: usize,
@@ -193,6 +195,7 @@ pub fn train(
     let device = if spec.activation_checkpointing { device.gradient_checkpointing() } else { device };
     let steps_per_epoch = pairs.len().div_ceil(spec.batch_size);
     let total_updates = steps_per_epoch * spec.epochs;
+    let warmup = warmup_updates(spec.warmup_ratio, total_updates);
     let resume_dir = state.join("resume");
 
     let (policy, mut optimizer, start_epoch, mut updates, mut seconds) = if resume_dir.join("meta.json").exists() {
@@ -220,7 +223,7 @@ pub fn train(
         order.shuffle(&mut ChaCha8Rng::seed_from_u64(spec.seed.wrapping_mul(1_000_003).wrapping_add(epoch as u64)));
         for (step_in_epoch, batch) in order.chunks(spec.batch_size).enumerate() {
             let step_clock = Instant::now();
-            let lr = spec.schedule.rate(spec.learning_rate, updates, total_updates);
+            let lr = spec.schedule.rate(spec.learning_rate, updates, total_updates, warmup);
             let mut accumulator = GradientsAccumulator::<Llama>::new();
             let mut sums = MetricSums::default();
             let mut tokens = 0usize;

@@ -63,6 +63,7 @@ fn spec(objective: Objective, epochs: usize) -> TrainSpec {
         epochs,
         learning_rate: 3e-3,
         schedule: Schedule::Linear,
+        warmup_ratio: 0.0,
         optimizer: OptimizerKind::RmsProp,
         batch_size: 8,
         micro_batch_size: 4,
