@@ -165,14 +165,13 @@ fn inline_svg(svg: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::collect::DatasetInfo;
-    use crate::report::table2::tests::{collected, run};
+    use crate::report::table2::tests::{collected, run, unbuilt};
 
     fn sample() -> Collected {
         let mut c =
             collected(vec![0], vec![run("clair", "apo_zero", 0, &[41.0, 43.0]), run("clair", "dpo", 0, &[39.0])]);
         c.grid = "g<1>".into();
-        c.datasets = vec![DatasetInfo { name: "clair".into(), manifest: None }];
+        c.datasets = vec![unbuilt("clair")];
         c.timing = Some(Timing {
             tasks: 7,
             first_started: "2026-11-30T08:00:00Z".into(),

@@ -248,8 +248,8 @@ pub fn write_files(dir: &Path, files: &[ReportFile]) -> Result<(), ReportError> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::collect::{DatasetInfo, RunData};
-    use crate::report::table2::tests::{collected, run};
+    use crate::report::collect::RunData;
+    use crate::report::table2::tests::{collected, run, unbuilt};
 
     #[test]
     fn a_partial_grid_renders_every_file_without_panicking() {
@@ -259,7 +259,7 @@ mod tests {
         partial.evals[0].heldout = None;
         let mut c = collected(vec![0], vec![partial, run("clair", "apo_zero", 0, &[])]);
         c.base = None;
-        c.datasets = vec![DatasetInfo { name: "clair".into(), manifest: None }];
+        c.datasets = vec![unbuilt("clair")];
         let files = render_all(&c).unwrap();
         let names: Vec<String> = files.iter().map(|f| f.path.display().to_string()).collect();
         for want in [

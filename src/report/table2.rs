@@ -10,6 +10,7 @@
 use super::collect::{Collected, EvalPoint, RunData};
 use super::render::{Align, Cell, MISSING, Table, csv_text, fixed, raw, signed};
 use super::stats::{CellStats, SeedAggregate, Spread, aggregate, cell_stats};
+use crate::objective::ObjectiveKind;
 
 /// `table2.csv` columns (an interface).
 pub const CSV_COLUMNS: [&str; 16] = [
@@ -36,7 +37,7 @@ pub const CSV_COLUMNS: [&str; 16] = [
 pub struct Row {
     pub dataset: String,
     pub objective: String,
-    pub kind: String,
+    pub kind: ObjectiveKind,
     pub epochs_planned: usize,
     /// Seeds whose run has at least one evaluated epoch (and a base score to compare with).
     pub per_seed: Vec<(u64, CellStats)>,
@@ -64,7 +65,7 @@ pub fn improvement(c: &Collected) -> Improvement {
                 rows.push(Row {
                     dataset: run.dataset.clone(),
                     objective: run.objective.clone(),
-                    kind: run.kind.clone(),
+                    kind: run.kind,
                     epochs_planned: run.epochs_planned,
                     per_seed: Vec::new(),
                     aggregate: None,
@@ -198,7 +199,7 @@ pub fn csv_rows(imp: &Improvement, rows: &[Row]) -> Vec<Vec<String>> {
         let head = |seed: String, epochs: usize, best: bool| {
             (
                 vec![r.dataset.clone(), r.objective.clone()],
-                vec![seed, epochs.to_string(), r.kind.clone(), best.to_string(), base.clone()],
+                vec![seed, epochs.to_string(), r.kind.to_string(), best.to_string(), base.clone()],
             )
         };
         for (seed, s) in &r.per_seed {
@@ -226,6 +227,8 @@ pub fn csv(imp: &Improvement) -> Result<String, csv::Error> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::data::builders::{BuilderKind, DatasetKind};
+    use crate::report::collect::DatasetInfo;
 
     pub fn point(epoch: usize, score: f64, length: f64) -> EvalPoint {
         EvalPoint { epoch, score, mean_length: length, per_family: vec![("arithmetic".into(), score)], heldout: None }
@@ -235,13 +238,18 @@ pub(crate) mod tests {
         RunData {
             dataset: dataset.into(),
             objective: objective.into(),
-            kind: objective.into(),
+            kind: objective.parse().expect("fixture objectives are named by their kind"),
             seed,
             epochs_planned: 3,
             evals: scores.iter().enumerate().map(|(i, s)| point(i + 1, *s, 100.0 + i as f64)).collect(),
             train: None,
             reference_heldout: None,
         }
+    }
+
+    /// A grid dataset (a CLAIR one) that is not built yet.
+    pub fn unbuilt(name: &str) -> DatasetInfo {
+        DatasetInfo { name: name.into(), kind: DatasetKind::Build(BuilderKind::Clair), manifest: None }
     }
 
     pub fn collected(seeds: Vec<u64>, runs: Vec<RunData>) -> Collected {
