@@ -18,6 +18,7 @@ pub mod figures;
 pub mod html;
 pub mod render;
 pub mod stats;
+pub mod student_t;
 pub mod table1;
 pub mod table2;
 pub mod table4;
