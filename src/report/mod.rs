@@ -16,6 +16,7 @@
 pub mod collect;
 pub mod figures;
 pub mod html;
+pub mod interval;
 pub mod render;
 pub mod stats;
 pub mod student_t;
