@@ -17,6 +17,7 @@ pub mod collect;
 pub mod figures;
 pub mod html;
 pub mod interval;
+pub mod regime;
 pub mod render;
 pub mod stats;
 pub mod student_t;
@@ -26,6 +27,7 @@ pub mod table4;
 pub mod table5;
 pub mod tensorboard;
 pub mod tidy;
+pub mod vs_base;
 
 use std::path::{Path, PathBuf};
 
