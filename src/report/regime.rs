@@ -12,17 +12,21 @@
 //! of their magnitudes, so this is `(|mean chosen| + |mean rejected|) / 2`: a lower bound of
 //! the per-pair mean `|reward|` (pairs moving in opposite directions cancel).
 
-use super::collect::RunData;
+use super::collect::{HeldoutPoint, RunData};
 use super::stats::Spread;
 
 /// Below this held-out `|reward|` the losses' sigmoids are in their linear region.
 pub const LINEAR_BELOW: f64 = 0.3;
 
+/// A run's held-out means at its last evaluated epoch that has them (epochs >= 1).
+pub fn final_heldout(run: &RunData) -> Option<HeldoutPoint> {
+    run.evals.iter().filter(|e| e.epoch >= 1).filter_map(|e| e.heldout).last()
+}
+
 /// A run's `|reward|` at its last evaluated epoch that has held-out numbers (epochs >= 1);
 /// `None` when it has none.
 pub fn final_abs_reward(run: &RunData) -> Option<f64> {
-    let last = run.evals.iter().filter(|e| e.epoch >= 1).filter_map(|e| e.heldout.map(|h| (e.epoch, h))).last();
-    last.map(|(_, h)| (h.chosen_reward.abs() + h.rejected_reward.abs()) / 2.0)
+    final_heldout(run).map(|h| (h.chosen_reward.abs() + h.rejected_reward.abs()) / 2.0)
 }
 
 /// The `|reward|` of a cell's runs, over the seeds that have one.
@@ -34,7 +38,6 @@ pub fn abs_reward(runs: &[RunData]) -> Option<Spread> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::collect::HeldoutPoint;
     use crate::report::table2::tests::run;
 
     fn with_rewards(seed: u64, rewards: &[(f64, f64)]) -> RunData {
