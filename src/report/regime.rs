@@ -20,7 +20,8 @@ pub const LINEAR_BELOW: f64 = 0.3;
 
 /// A run's held-out means at its last evaluated epoch that has them (epochs >= 1).
 pub fn final_heldout(run: &RunData) -> Option<HeldoutPoint> {
-    run.evals.iter().filter(|e| e.epoch >= 1).filter_map(|e| e.heldout).last()
+    let points = run.evals.iter().filter(|e| e.epoch >= 1).filter_map(|e| e.heldout.map(|h| (e.epoch, h)));
+    points.max_by_key(|(epoch, _)| *epoch).map(|(_, h)| h)
 }
 
 /// A run's `|reward|` at its last evaluated epoch that has held-out numbers (epochs >= 1);
