@@ -14,7 +14,9 @@ use serde::de::DeserializeOwned;
 use crate::artifacts::{
     self, DATASET_MANIFEST, EvalResult, Heldout, JsonArtifact, ReferenceLogps, StepLog, TrainSummary,
 };
-use crate::grid::Grid;
+use crate::data::builders::DatasetKind;
+use crate::grid::{DatasetSource, Grid};
+use crate::objective::ObjectiveKind;
 use crate::plan::{Plan, TaskInput, TaskKind};
 use crate::store::{Store, TaskState};
 
@@ -88,7 +90,19 @@ impl Timing {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DatasetInfo {
     pub name: String,
+    /// How the grid makes it (which builder, or a user's file). From the grid, so it is known
+    /// before the dataset is built and the claims (`super::claims`) match datasets by it,
+    /// never by their free-text names.
+    pub kind: DatasetKind,
     pub manifest: Option<DatasetNumbers>,
+}
+
+/// A grid dataset's kind, as its `builder = "..."` declared it.
+pub fn dataset_kind(d: &crate::grid::Dataset) -> DatasetKind {
+    match &d.source {
+        DatasetSource::Build { kind, .. } => DatasetKind::Build(*kind),
+        DatasetSource::File { .. } => DatasetKind::File,
+    }
 }
 
 /// The fields of `crate::data::dataset::DatasetManifest` that the report uses. Read leniently
@@ -208,8 +222,9 @@ pub struct RunData {
     pub dataset: String,
     /// The objective's name in the grid.
     pub objective: String,
-    /// Its kind (`dpo`, `apo_zero`, `kto`, ...).
-    pub kind: String,
+    /// Its kind (`dpo`, `apo_zero`, `kto`, ...), from the grid's objective: tables and claims
+    /// select objectives by kind, never by their free-text names.
+    pub kind: ObjectiveKind,
     pub seed: u64,
     /// Epochs the grid asks for.
     pub epochs_planned: usize,
@@ -276,9 +291,10 @@ pub fn collect_benchmark(grid: &Grid, plan: &Plan, store: &Store, benchmark: usi
         let task = done(TaskKind::Dataset).find(|t| t.labels.dataset.as_deref() == Some(d.name.as_str()));
         let manifest = task
             .and_then(|t| read::<DatasetNumbers>(&store.artifact_dir(&t.key).join(DATASET_MANIFEST), &mut c.warnings));
-        c.datasets.push(DatasetInfo { name: d.name.clone(), manifest });
+        c.datasets.push(DatasetInfo { name: d.name.clone(), kind: dataset_kind(d), manifest });
     }
-    let kind_of: BTreeMap<&str, &str> = grid.objectives.iter().map(|o| (o.name.as_str(), o.loss.name())).collect();
+    let kind_of: BTreeMap<&str, ObjectiveKind> =
+        grid.objectives.iter().map(|o| (o.name.as_str(), o.loss.kind())).collect();
     let mut index: BTreeMap<(String, String, u64), usize> = BTreeMap::new();
     for t in plan.tasks.iter().filter(|t| t.kind() == TaskKind::Train) {
         let (Some(dataset), Some(objective), TaskInput::Train(input)) =
@@ -286,12 +302,14 @@ pub fn collect_benchmark(grid: &Grid, plan: &Plan, store: &Store, benchmark: usi
         else {
             continue;
         };
+        // The plan is made from the grid, so every run's objective is one of the grid's.
+        let Some(&kind) = kind_of.get(objective.as_str()) else { continue };
         let seed = t.labels.seed.unwrap_or(0);
         let train =
             done(TaskKind::Train).any(|d| d.key == t.key).then(|| train_info(store, &t.key, &mut c.warnings)).flatten();
         index.insert((dataset.clone(), objective.clone(), seed), c.runs.len());
         c.runs.push(RunData {
-            kind: kind_of.get(objective.as_str()).copied().unwrap_or("unknown").to_string(),
+            kind,
             reference_heldout: reference.get(dataset).copied(),
             dataset: dataset.clone(),
             objective: objective.clone(),

@@ -18,9 +18,10 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 use super::collect::{Collected, EvalPoint, HeldoutPoint, RunData};
+use crate::objective::ObjectiveKind;
 
 /// The kinds Figure 4 shows (the paper's three).
-pub const FIGURE4_KINDS: [&str; 3] = ["apo_zero", "apo_down", "dpo"];
+pub const FIGURE4_KINDS: [ObjectiveKind; 3] = [ObjectiveKind::ApoZero, ObjectiveKind::ApoDown, ObjectiveKind::Dpo];
 
 const SIZE: (u32, u32) = (1000, 420);
 const FONT: &str = "sans-serif";
@@ -101,12 +102,12 @@ fn per_epoch(
 }
 
 /// `(dataset, objective) -> runs`, in the order the collection lists them.
-fn cells(c: &Collected) -> Vec<(String, String, String, Vec<&RunData>)> {
-    let mut out: Vec<(String, String, String, Vec<&RunData>)> = Vec::new();
+fn cells(c: &Collected) -> Vec<(String, String, ObjectiveKind, Vec<&RunData>)> {
+    let mut out: Vec<(String, String, ObjectiveKind, Vec<&RunData>)> = Vec::new();
     for r in &c.runs {
         match out.iter_mut().find(|(d, o, _, _)| d == &r.dataset && o == &r.objective) {
             Some(cell) => cell.3.push(r),
-            None => out.push((r.dataset.clone(), r.objective.clone(), r.kind.clone(), vec![r])),
+            None => out.push((r.dataset.clone(), r.objective.clone(), r.kind, vec![r])),
         }
     }
     out
@@ -120,7 +121,7 @@ pub fn figures(c: &Collected) -> Vec<Figure> {
         let mine: Vec<_> = cells.iter().filter(|(ds, ..)| ds == &d.name).collect();
         // Figure 4.
         let (mut logps, mut rewards) = (Vec::new(), Vec::new());
-        let fig4: Vec<_> = mine.iter().filter(|(_, _, kind, _)| FIGURE4_KINDS.contains(&kind.as_str())).collect();
+        let fig4: Vec<_> = mine.iter().filter(|(_, _, kind, _)| FIGURE4_KINDS.contains(kind)).collect();
         for (i, (_, objective, _, runs)) in fig4.iter().enumerate() {
             let add = |panel: &mut Vec<Series>,
                        which: &str,
@@ -330,8 +331,7 @@ fn legend_corner(panel: &Panel, x_max: f64, (y0, y1): (f64, f64)) -> SeriesLabel
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::collect::DatasetInfo;
-    use crate::report::table2::tests::{collected, run};
+    use crate::report::table2::tests::{collected, run, unbuilt};
 
     fn heldout(run: &mut RunData) {
         for (i, e) in run.evals.iter_mut().enumerate() {
@@ -354,10 +354,7 @@ mod tests {
         heldout(&mut a);
         heldout(&mut s);
         let mut c = collected(vec![0], vec![a, s, run("offp", "dpo", 0, &[])]);
-        c.datasets = vec![
-            DatasetInfo { name: "clair".into(), manifest: None },
-            DatasetInfo { name: "offp".into(), manifest: None },
-        ];
+        c.datasets = vec![unbuilt("clair"), unbuilt("offp")];
         let figs = figures(&c);
         let names: Vec<&str> = figs.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["figure4_clair", "scores_clair"]);

@@ -1,6 +1,6 @@
 //! `report.html`: the whole report as one self-contained file to send to a colleague, as
-//! Snakemake's `--report` does: Tables 1, 2, 4 and 5 (and every other benchmark's Table 2) as
-//! sortable HTML tables with the Markdown's best cells marked, the figures as inline SVG, the
+//! Snakemake's `--report` does: Tables 1, 2, 4 and 5, the claims table (and every other
+//! benchmark's Table 2) as sortable HTML tables with the Markdown's best cells marked, the figures as inline SVG, the
 //! warnings, the grid file's text, the tool version and when the grid's tasks ran.
 //!
 //! Self-contained means no request at all when it is opened: no external script, style sheet,
@@ -13,7 +13,7 @@
 
 use super::collect::{Collected, Timing};
 use super::render::html_escape;
-use super::{TABLES, display_table, improvement};
+use super::{TABLES, claims, display_table, improvement};
 
 /// What the page shows besides the collection.
 pub struct Page<'a> {
@@ -75,6 +75,7 @@ pub fn page(p: &Page) -> String {
             sections.push((format!("table{n}"), t));
         }
     }
+    sections.push(("claims".to_string(), claims::table(&claims::claims(c))));
     for (name, other) in p.others {
         if let Some(mut t) = display_table(other, &improvement(other), 2) {
             t.name = format!("Table 2 ({name})");
@@ -165,14 +166,13 @@ fn inline_svg(svg: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::collect::DatasetInfo;
-    use crate::report::table2::tests::{collected, run};
+    use crate::report::table2::tests::{collected, run, unbuilt};
 
     fn sample() -> Collected {
         let mut c =
             collected(vec![0], vec![run("clair", "apo_zero", 0, &[41.0, 43.0]), run("clair", "dpo", 0, &[39.0])]);
         c.grid = "g<1>".into();
-        c.datasets = vec![DatasetInfo { name: "clair".into(), manifest: None }];
+        c.datasets = vec![unbuilt("clair")];
         c.timing = Some(Timing {
             tasks: 7,
             first_started: "2026-11-30T08:00:00Z".into(),
@@ -198,7 +198,7 @@ mod tests {
             grid_text: Ok("[grid]\nname = \"g<1>\"\n".into()),
             warnings: vec!["clair/dpo (seed 0): loss diverged".into()],
         });
-        for id in ["table1", "table2", "table4", "figures", "warnings", "grid-file"] {
+        for id in ["table1", "table2", "table4", "claims", "figures", "warnings", "grid-file"] {
             assert!(page.contains(&format!("<section id=\"{id}\">")), "{id} missing");
         }
         assert!(!page.contains("id=\"table5\""), "no unpaired objective, no Table 5");

@@ -8,22 +8,28 @@
 //! `apogrid run` and by `apogrid table`. Writing reports never changes the store.
 //!
 //! Files (names are an interface): `table1.{md,csv,tex}`, `table2.*`, `table4.*`, `table5.*`
-//! (only for grids with unpaired objectives), `epochs.csv`, `steps.csv`, `report.md` (all tables
-//! and figures on one page), `report.html` (the same as one self-contained file, [`html`]),
+//! (only for grids with unpaired objectives), `claims.{md,csv}` (the paper's claims checked on
+//! the grid, [`claims`]), `epochs.csv`, `steps.csv`, `report.md` (all tables, the claims and
+//! figures on one page), `report.html` (the same as one self-contained file, [`html`]),
 //! `figures/{figure4,scores}_<dataset>.{svg,png}` and each training run's TensorBoard view
 //! under `tensorboard/` ([`tensorboard`]).
 
+pub mod claims;
 pub mod collect;
 pub mod figures;
 pub mod html;
+pub mod interval;
+pub mod regime;
 pub mod render;
 pub mod stats;
+pub mod student_t;
 pub mod table1;
 pub mod table2;
 pub mod table4;
 pub mod table5;
 pub mod tensorboard;
 pub mod tidy;
+pub mod vs_base;
 
 use std::path::{Path, PathBuf};
 
@@ -185,6 +191,12 @@ pub fn render_all(c: &Collected) -> Result<Vec<ReportFile>, ReportError> {
             }
         }
     }
+    let checked = claims::claims(c);
+    let claims_md = claims::table(&checked).markdown();
+    page.push_str(&claims_md);
+    page.push('\n');
+    files.push(ReportFile::text("claims.md", claims_md));
+    files.push(ReportFile::text("claims.csv", claims::csv(&checked)?));
     files.push(ReportFile::text("epochs.csv", tidy::epochs_csv(c)?));
     files.push(ReportFile::text("steps.csv", tidy::steps_csv(c)?));
     let figures = figures::figures(c);
@@ -248,8 +260,8 @@ pub fn write_files(dir: &Path, files: &[ReportFile]) -> Result<(), ReportError> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::collect::{DatasetInfo, RunData};
-    use crate::report::table2::tests::{collected, run};
+    use crate::report::collect::RunData;
+    use crate::report::table2::tests::{collected, run, unbuilt};
 
     #[test]
     fn a_partial_grid_renders_every_file_without_panicking() {
@@ -259,7 +271,7 @@ mod tests {
         partial.evals[0].heldout = None;
         let mut c = collected(vec![0], vec![partial, run("clair", "apo_zero", 0, &[])]);
         c.base = None;
-        c.datasets = vec![DatasetInfo { name: "clair".into(), manifest: None }];
+        c.datasets = vec![unbuilt("clair")];
         let files = render_all(&c).unwrap();
         let names: Vec<String> = files.iter().map(|f| f.path.display().to_string()).collect();
         for want in [
@@ -271,12 +283,17 @@ mod tests {
             "table2.tex",
             "table4.csv",
             "table5.md",
+            "claims.md",
+            "claims.csv",
             "epochs.csv",
             "steps.csv",
             "report.md",
         ] {
             assert!(names.iter().any(|n| n == want), "{want} missing from {names:?}");
         }
+        let page = files.iter().find(|f| f.path == Path::new("report.md")).unwrap();
+        let page = String::from_utf8_lossy(&page.bytes);
+        assert!(page.find("**Table 5.**") < page.find("**Claims.**") && page.contains("not measured"), "{page}");
         // Nothing at all: still every table file.
         let empty = render_all(&Collected::default()).unwrap();
         assert!(empty.iter().any(|f| f.path == Path::new("table2.md")));

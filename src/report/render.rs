@@ -161,7 +161,9 @@ impl Table {
     }
 }
 
-/// Escapes LaTeX's special characters; `±` becomes `$\pm$` and the missing-value dash `--`.
+/// Escapes LaTeX's special characters; `±` becomes `$\pm$`, the missing-value dash `--`, and
+/// the few other symbols the captions use (`·`, `√`, `β`, `≥`) math-mode commands, which
+/// pdflatex's default input encoding lacks.
 pub fn latex_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -176,6 +178,9 @@ pub fn latex_escape(s: &str) -> String {
             '±' => out.push_str("$\\pm$"),
             '–' => out.push_str("--"),
             '≥' => out.push_str("$\\geq$"),
+            '·' => out.push_str("$\\cdot$"),
+            '√' => out.push_str("$\\surd$"),
+            'β' => out.push_str("$\\beta$"),
             _ => out.push(c),
         }
     }
@@ -262,6 +267,7 @@ mod tests {
         assert!(tex.contains("\\begin{tabular}{lr}"));
         assert!(tex.contains("clair\\_x & \\textbf{+3.00 $\\pm$ 0.50} \\\\"));
         assert!(tex.contains("\\caption{A test. Base 40.00\\%.}"));
+        assert_eq!(latex_escape("β·sd/√n ≥ 1"), "$\\beta$$\\cdot$sd/$\\surd$n $\\geq$ 1");
     }
 
     #[test]

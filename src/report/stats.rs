@@ -5,6 +5,7 @@
 //!   number of epochs): epochs 1..E are the whole set being described, not a sample.
 //! - Across seeds, each number is the mean over seeds, with the **sample** standard deviation
 //!   (divide by seeds - 1) as its spread: seeds are a sample of the runs one could have made.
+//!   The tables show the 95% t-interval built from it ([`Spread::ci95`], [`super::interval`]).
 
 use super::collect::EvalPoint;
 
@@ -73,12 +74,19 @@ pub fn mean_std(xs: &[f64], ddof: usize) -> (f64, f64) {
 pub struct Spread {
     pub mean: f64,
     pub sd: f64,
+    /// How many seeds: the 95% interval ([`Spread::ci95`]) needs two.
+    pub n: usize,
 }
 
 impl Spread {
     pub fn of(xs: &[f64]) -> Spread {
         let (mean, sd) = mean_std(xs, 1);
-        Spread { mean, sd }
+        Spread { mean, sd, n: xs.len() }
+    }
+
+    /// The mean with its 95% t-interval across seeds (none for one seed).
+    pub fn ci95(self) -> super::interval::Estimate {
+        super::interval::Estimate::of_spread(self)
     }
 }
 
@@ -179,8 +187,12 @@ mod tests {
         assert_eq!((g.mean.mean, g.std.mean, g.length.mean, g.best_epoch.mean), (1.5, 1.5, 0.0, 2.5));
         assert!((g.length.sd - 200f64.sqrt()).abs() < 1e-12);
         assert_eq!(g.epochs, 2);
+        // Two seeds: t(0.975, 1) · sqrt(2) / sqrt(2) = 12.706 either side of the mean.
+        assert_eq!(g.max.n, 2);
+        assert!((g.max.ci95().half_width().unwrap() - 12.706_20).abs() < 1e-4);
         let one = aggregate(&[a]).unwrap();
-        assert_eq!((one.max.mean, one.max.sd), (3.0, 0.0));
+        assert_eq!((one.max.mean, one.max.sd, one.max.n), (3.0, 0.0, 1));
+        assert_eq!(one.max.ci95().ci, None);
         assert!(aggregate(&[]).is_none());
     }
 

@@ -128,11 +128,14 @@ pub fn csv(datasets: &[DatasetInfo]) -> Result<String, csv::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::builders::{BuilderKind, DatasetKind};
     use crate::report::collect::{ContrastNumbers, FilterNumbers, WinnerNumbers};
+    use crate::report::table2::tests::unbuilt;
 
     pub fn dataset(name: &str, jaccard: f64) -> DatasetInfo {
         DatasetInfo {
             name: name.into(),
+            kind: DatasetKind::Build(BuilderKind::Clair),
             manifest: Some(DatasetNumbers {
                 builder: "clair".into(),
                 train: 90,
@@ -161,7 +164,7 @@ mod tests {
 
     #[test]
     fn csv_has_the_interface_columns_and_raw_numbers() {
-        let text = csv(&[dataset("clair", 43.11), DatasetInfo { name: "late".into(), manifest: None }]).unwrap();
+        let text = csv(&[dataset("clair", 43.11), unbuilt("late")]).unwrap();
         let mut lines = text.lines();
         assert_eq!(
             lines.next().unwrap(),
@@ -174,7 +177,7 @@ mod tests {
 
     #[test]
     fn markdown_shows_built_datasets_and_names_the_missing() {
-        let md = table1_markdown(&[dataset("clair", 43.11), DatasetInfo { name: "late".into(), manifest: None }]);
+        let md = table1_markdown(&[dataset("clair", 43.11), unbuilt("late")]);
         assert!(md.starts_with("**Table 1.**"));
         assert!(md.contains("Not built yet: late."));
         let row = md.lines().find(|l| l.starts_with("| clair")).unwrap();

@@ -6,9 +6,6 @@ use super::render::{Align, Cell, MISSING, Table, csv_text, raw};
 use super::stats::{hms, mean_std};
 use super::table2::{self, Improvement, Row};
 
-/// Objective kinds Table 5 is about.
-pub const UNPAIRED: [&str; 2] = ["apo_zero_unpaired", "kto"];
-
 /// `table5.csv` = `table2.csv`'s columns plus `seconds` (wall time of the training run;
 /// for `mean` rows, the mean over seeds).
 pub fn csv_columns() -> Vec<String> {
@@ -18,7 +15,8 @@ pub fn csv_columns() -> Vec<String> {
 }
 
 pub fn rows(imp: &Improvement) -> Vec<&Row> {
-    imp.rows.iter().filter(|r| UNPAIRED.contains(&r.kind.as_str())).collect()
+    // The unpaired objectives (`apo_zero_unpaired`, `kto`).
+    imp.rows.iter().filter(|r| !r.kind.is_paired()).collect()
 }
 
 /// Whether the grid has any unpaired objective (then Table 5 is written).
