@@ -203,6 +203,7 @@ fn every_input_a_task_reads_changes_its_key() {
         ("kind = \"dpo\"", "kind = \"dpo\"\nbeta = 0.3", &["train/clair/dpo", "eval/clair/dpo/e01"]),
         ("epochs = 3", "epochs = 3\nbatch_size = 8", &["train/clair/apo_zero"]),
         ("epochs = 3", "epochs = 3\nmax_grad_norm = 1.0", &["train/clair/apo_zero", "eval/clair/dpo/e01"]),
+        ("epochs = 3", "epochs = 3\nwarmup_ratio = 0.1", &["train/clair/apo_zero", "eval/clair/dpo/e01"]),
         (
             "epochs = 3",
             "epochs = 3\nprecision = \"bf16\"",
@@ -248,4 +249,32 @@ fn the_results_folder_changes_no_key_but_moves_the_views() {
     assert_eq!(view(&b, "train/offp/sft"), Path::new("elsewhere/k2/tensorboard/offp/sft"));
     let seeds = plan(&GRID.replace("seed = 3", "seeds = [3, 4]"));
     assert_eq!(view(&seeds, "train/clair/dpo/s4"), Path::new("results/k/tensorboard/clair/dpo/s4"));
+}
+
+/// `grids/tiny-seeds.toml` is `grids/tiny.toml` with three seeds: the same file but for its
+/// `[grid]` name and seeds (comments aside), and every task of the one-seed grid is a task of the
+/// three-seed grid under the same key, so running `tiny.toml` first leaves only seeds 1 and 2.
+#[test]
+fn the_three_seed_tiny_grid_is_the_tiny_grid_replicated() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("grids");
+    let settings = |f: &str| -> Vec<String> {
+        let text = std::fs::read_to_string(dir.join(f)).expect(f);
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .filter(|l| !l.starts_with("name = \"tiny") && !l.starts_with("seed = ") && !l.starts_with("seeds = "))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(settings("tiny.toml"), settings("tiny-seeds.toml"), "the two tiny grids differ beyond [grid]");
+    let one = crate::grid::load(&dir.join("tiny.toml")).expect("tiny grid");
+    let three = crate::grid::load(&dir.join("tiny-seeds.toml")).expect("three-seed tiny grid");
+    assert_eq!((one.seeds.clone(), three.seeds.clone()), (vec![0], vec![0, 1, 2]));
+    let (one, three) = (build(&one), build(&three));
+    let three_keys: BTreeSet<&str> = three.tasks.iter().map(|t| t.key.as_str()).collect();
+    let missing: Vec<&str> =
+        one.tasks.iter().filter(|t| !three_keys.contains(t.key.as_str())).map(|t| t.id.as_str()).collect();
+    assert!(missing.is_empty(), "one-seed tasks the three-seed grid would redo: {missing:?}");
+    let trains = |p: &Plan| p.tasks.iter().filter(|t| t.kind() == TaskKind::Train).count();
+    assert_eq!(trains(&three), 3 * trains(&one));
 }
