@@ -34,7 +34,7 @@ h1{font-size:1.6rem}h2{font-size:1.2rem;margin:2rem 0 .3rem}p.title{margin:.2rem
 p.meta{color:#555}nav a{margin-right:1rem}table{border-collapse:collapse;margin:.8rem 0;font-size:.9rem;display:block;max-width:100%;overflow-x:auto}\
 th,td{padding:.25rem .6rem;border-bottom:1px solid #ddd}th{cursor:pointer;background:#f4f4f4;user-select:none;white-space:nowrap}\
 th[aria-sort=ascending]::after{content:' \\25B2'}th[aria-sort=descending]::after{content:' \\25BC'}\
-.num{text-align:right;font-variant-numeric:tabular-nums}.text{text-align:left}td.best{background:#fff3c4}\
+.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}.text{text-align:left}td.best{background:#fff3c4}\
 figure{margin:1rem 0}figure svg{max-width:100%;height:auto;border:1px solid #eee}figcaption{font-size:.9rem;color:#555}\
 pre{background:#f7f7f7;padding:1rem;overflow:auto;font-size:.85rem}ul.warnings li{color:#8a4b00}";
 
