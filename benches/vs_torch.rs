@@ -12,10 +12,13 @@
 //! its model from exactly that, so the two sides cannot drift apart. `--config-only` prints just
 //! the config. `--measure train` (or `gen`) times one part only, e.g. under a profiler.
 //! `--threads N` runs everything in a rayon pool of N threads (flex's kernels use the current
-//! pool); 0 keeps rayon's default of one thread per core.
+//! pool; on `tch-cpu` libtorch's pool is given the same size); 0 keeps rayon's default of one
+//! thread per core. `--device tch-cpu` (a build with `--features tch`) times libtorch's CPU
+//! kernels under burn instead of flex's.
 
 use std::time::Instant;
 
+use apogrid::device::DeviceName;
 use apogrid::model::Llama;
 use apogrid::model::generate::{GenerateOptions, generate};
 use apogrid::model::score::{ScoreBatch, Truncation, sequence_logps};
@@ -37,6 +40,8 @@ struct Args {
     /// `train`, `gen` or `all`.
     measure: String,
     config_only: bool,
+    /// `cpu` (flex) or `tch-cpu` (libtorch), as `apogrid run --devices` spells them.
+    device: DeviceName,
     /// Rows of uneven length (burn only; the PyTorch side has no such option): prompts of
     /// `prompt/2..=prompt` and responses of `response/4..=response` tokens, like the tiny
     /// grid's preference pairs, to measure what padding costs.
@@ -54,6 +59,7 @@ fn args() -> Args {
         threads: 0,
         measure: "all".into(),
         config_only: false,
+        device: DeviceName::Cpu,
         uneven: false,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
@@ -81,6 +87,12 @@ fn args() -> Args {
             "--reps" => a.reps = num(),
             "--threads" => a.threads = num(),
             "--measure" => a.measure = v.clone(),
+            "--device" => {
+                a.device = v.parse().unwrap_or_else(|e| {
+                    eprintln!("--device: {e}");
+                    std::process::exit(2)
+                })
+            }
             _ => {
                 i += 1; // cargo passes `--bench`
                 continue;
@@ -109,7 +121,7 @@ fn time(reps: usize, mut f: impl FnMut()) -> f64 {
 /// alpha and epsilon, no momentum) of the mean negative summed response log-prob.
 fn train_step_seconds(a: &Args, loaded: &LoadedModel, pairs: &[(Vec<u32>, Vec<u32>)]) -> f64 {
     let batch = ScoreBatch::from_ids(pairs, Truncation::default(), 0).expect("batch");
-    let mut model: Option<Llama> = Some(loaded.build(&Device::flex().autodiff()).expect("model"));
+    let mut model: Option<Llama> = Some(loaded.build(&device(a).autodiff()).expect("model"));
     let mut optim = RmsPropConfig::new().with_alpha(0.99).with_epsilon(1e-8).with_momentum(0.0).init();
     time(a.reps, || {
         let m = model.take().expect("model");
@@ -122,7 +134,7 @@ fn train_step_seconds(a: &Args, loaded: &LoadedModel, pairs: &[(Vec<u32>, Vec<u3
 /// Seconds for `a.new` greedy tokens on every prompt, with the KV cache and with full
 /// recompute.
 fn generation_seconds(a: &Args, loaded: &LoadedModel, prompts: &[Vec<u32>]) -> (f64, f64) {
-    let model = loaded.build(&Device::flex()).expect("model");
+    let model = loaded.build(&device(a)).expect("model");
     let gen_time = |use_cache: bool, reps: usize| {
         let opts = GenerateOptions { max_new_tokens: a.new, use_cache, ..Default::default() };
         time(reps, || {
@@ -133,6 +145,24 @@ fn generation_seconds(a: &Args, loaded: &LoadedModel, prompts: &[Vec<u32>]) -> (
     let cached = gen_time(true, a.reps);
     let full = if a.measure == "all" { gen_time(false, a.reps.saturating_sub(1).max(1)) } else { f64::NAN };
     (cached, full)
+}
+
+/// The burn device `--device` names; a build that cannot run it says so and exits.
+fn device(a: &Args) -> Device {
+    a.device.burn().unwrap_or_else(|e| {
+        eprintln!("--device {}: {e}", a.device);
+        std::process::exit(2)
+    })
+}
+
+/// The `impl` field: which kernels ran, as the comparison table names them.
+fn implementation(name: &DeviceName) -> &'static str {
+    match name {
+        DeviceName::Cpu => "burn-flex",
+        DeviceName::TchCpu => "burn-tch",
+        DeviceName::Cuda(_) => "burn-cuda",
+        DeviceName::Fake(_) => "fake",
+    }
 }
 
 fn measure(a: &Args) -> Value {
@@ -166,7 +196,7 @@ fn measure(a: &Args) -> Value {
     // NaN (a part not measured) becomes JSON null.
     let finite = |v: f64| if v.is_finite() { json!(v) } else { Value::Null };
     json!({
-        "impl": "burn-flex", "threads": rayon::current_num_threads(), "model": a.model, "params": params,
+        "impl": implementation(&a.device), "device": a.device.to_string(), "threads": rayon::current_num_threads(), "model": a.model, "params": params,
         "batch": a.batch, "seq": a.prompt + a.response, "prompt": a.prompt, "uneven": a.uneven,
         "train_step_s": finite(train), "train_tokens_per_s": finite(tokens / train),
         "gen_new_tokens": new_tokens, "gen_tokens_per_s_cache": finite(new_tokens / cached),

@@ -36,7 +36,7 @@ pub struct Args {
     /// f32, or bf16 (bf16 compute, f32 master weights).
     #[arg(long, default_value = "f32")]
     precision: String,
-    /// cpu or cuda:N.
+    /// cpu, tch-cpu (a build with `--features tch`) or cuda:N.
     #[arg(long, default_value = "cpu")]
     device: String,
     /// Preference pairs per step (each is two rows: chosen and rejected).

@@ -25,7 +25,7 @@ pub struct Args {
     /// Concurrent CPU tasks (default: the grid's `[devices] jobs`, else 1).
     #[arg(long)]
     jobs: Option<usize>,
-    /// Devices, e.g. `cpu` or `cuda:0,cuda:1` (default: the grid's `[devices] list`, else cpu).
+    /// Devices, e.g. `cpu`, `tch-cpu` or `cuda:0,cuda:1` (default: the grid's `[devices] list`, else cpu).
     #[arg(long, value_delimiter = ',')]
     devices: Option<Vec<String>>,
     /// Stop after the tasks of these kinds or ids (and what they need), e.g. `--only datasets`

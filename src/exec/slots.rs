@@ -19,26 +19,38 @@ pub struct Slot {
     pub threads: usize,
 }
 
-/// The pool's slots: each listed device once, or `jobs` CPU slots when none is listed.
+/// The pool's slots: each listed device once, or `jobs` CPU slots when none is listed. A CPU
+/// device (`cpu`, `tch-cpu`: flex or libtorch kernels on the same cores) honours `--jobs` and
+/// its slots share the cores among them.
 pub fn slots(devices: &[DeviceName], jobs: usize) -> Vec<Slot> {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let jobs = jobs.max(1);
-    let cpu_slots = if devices.is_empty() || devices.contains(&DeviceName::Cpu) { jobs } else { 0 };
-    let cpu_threads = (cores / cpu_slots.max(1)).max(1);
+    let cpu_devices = if devices.is_empty() { 1 } else { devices.iter().filter(|d| d.is_cpu()).count() };
+    let cpu_threads = (cores / (jobs * cpu_devices).max(1)).max(1);
     if devices.is_empty() {
         return (0..jobs).map(|index| Slot { index, device: DeviceName::Cpu, threads: cpu_threads }).collect();
     }
     let mut out = Vec::new();
     for d in devices {
-        // `cpu` listed among devices still honours --jobs.
-        let copies = if *d == DeviceName::Cpu { jobs } else { 1 };
+        let copies = if d.is_cpu() { jobs } else { 1 };
         for _ in 0..copies {
-            out.push(Slot {
-                index: out.len(),
-                device: d.clone(),
-                threads: if *d == DeviceName::Cpu { cpu_threads } else { 1 },
-            });
+            out.push(Slot { index: out.len(), device: d.clone(), threads: if d.is_cpu() { cpu_threads } else { 1 } });
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_cpu_devices_honour_jobs_and_share_the_cores() {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        let s = slots(&[DeviceName::Cpu, DeviceName::TchCpu, DeviceName::Cuda(0)], 2);
+        let names: Vec<String> = s.iter().map(|s| s.device.to_string()).collect();
+        assert_eq!(names, ["cpu", "cpu", "tch-cpu", "tch-cpu", "cuda:0"]);
+        assert!(s[..4].iter().all(|s| s.threads == (cores / 4).max(1)));
+        assert_eq!(s[4].threads, 1);
+    }
 }

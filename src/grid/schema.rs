@@ -506,7 +506,8 @@ pub struct CellOverride {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields)]
 pub struct DevicesSection {
-    /// `cpu`, or `cuda:0`, `cuda:1`, ...; one training task per device at a time.
+    /// `cpu` and `tch-cpu` (`--jobs` tasks each), or `cuda:0`, `cuda:1`, ... (one training task
+    /// per device at a time).
     #[serde(default)]
     pub list: Vec<String>,
     /// Concurrent CPU tasks (default: 1).

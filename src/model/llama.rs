@@ -17,6 +17,7 @@ use super::attention::Attention;
 use super::cache::{KvCache, LayerCache};
 use super::config::LlamaConfig;
 use super::error::ModelError;
+use super::mask_convention;
 use super::mlp::Mlp;
 use super::rope::{Rope, RopeTables};
 
@@ -237,6 +238,9 @@ impl Llama {
         let nkv = self.config.kv_heads();
         let rep = self.config.num_attention_heads / nkv;
         let mask = Tensor::<4, Bool>::from_data(TensorData::new(mask, [b, 1, t, tk]), device);
+        // As the backend's attention reads it. The model's device, not `device` (the ids'):
+        // whether it is autodiff decides which attention runs.
+        let mask = mask_convention::for_device(mask, &self.device());
         let mask = if rep > 1 { mask.repeat_dim(2, rep) } else { mask };
         mask.expand([b, nkv, rep * t, tk])
     }

@@ -1,7 +1,8 @@
 //! The burn Llama model, its loaders, tokenizers, scoring and generation.
 //!
 //! - [`config`], [`weights`]: the hand-over types shared with the weight loaders.
-//! - [`llama`] (+ [`attention`], [`rope`], [`mlp`], [`cache`]): the architecture.
+//! - [`llama`] (+ [`attention`], [`rope`], [`mlp`], [`cache`]): the architecture;
+//!   [`mask_convention`]: the attention mask as each backend reads it.
 //! - [`tensors`]: building a model from Hugging Face-named tensors and back; random inits.
 //! - [`tokenizer`]: the tokenizer and chat-format traits the rest of the crate uses.
 //! - [`tiny`]: the embedded tiny model and its character tokenizer.
@@ -25,6 +26,7 @@ pub mod hf;
 pub mod hf_tokenizer;
 pub mod known;
 pub mod llama;
+pub mod mask_convention;
 pub mod mlp;
 pub mod precision;
 pub mod rope;

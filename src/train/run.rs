@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use super::grad_norm::{clip_grad_norm, grad_norm};
 use super::optimizer::{OptimizerKind, build};
 use super::pairs::{TokenPair, micro_batch};
-use super::schedule::{warmup_updates, Schedule};
+use super::schedule::{Schedule, warmup_updates};
 use crate::model::checkpoint;
 use crate::model::llama::Llama;
 use crate::model::precision::Precision;

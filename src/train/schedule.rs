@@ -39,7 +39,7 @@ pub fn warmup_updates(ratio: f64, total: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::{warmup_updates, Schedule};
+    use super::{Schedule, warmup_updates};
 
     #[test]
     fn linear_decay_starts_at_the_base_rate_and_ends_near_zero() {
