@@ -49,8 +49,7 @@ pub struct Estimate {
 impl Estimate {
     /// The mean of `xs` and its t-interval.
     pub fn of_mean(xs: &[f64]) -> Estimate {
-        let (mean, sd) = mean_std(xs, 1);
-        Estimate::of_spread(Spread { mean, sd, n: xs.len() })
+        Estimate::of_spread(Spread::of(xs))
     }
 
     /// The t-interval of a mean over seeds and its sample standard deviation.
