@@ -13,10 +13,11 @@ use burn::nn::{Embedding, Linear, RmsNorm};
 use burn::tensor::module::linear;
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
-use super::attention::Attention;
+use super::attention::{Attention, AttentionMask};
 use super::cache::{KvCache, LayerCache};
 use super::config::LlamaConfig;
 use super::error::ModelError;
+use super::fused::{self, fused_here};
 use super::mask_convention;
 use super::mlp::Mlp;
 use super::rope::{Rope, RopeTables};
@@ -37,11 +38,12 @@ impl DecoderLayer {
         &self,
         x: Tensor<3>,
         rope: &RopeTables,
-        mask: &Tensor<4, Bool>,
+        mask: &AttentionMask,
         cache: Option<&mut LayerCache>,
     ) -> Tensor<3> {
-        let h = x.clone() + self.self_attn.forward(self.input_layernorm.forward(x), rope, mask, cache);
-        h.clone() + self.mlp.forward(self.post_attention_layernorm.forward(h))
+        let normed = fused::rms_norm(&self.input_layernorm, x.clone());
+        let h = x + self.self_attn.forward(normed, rope, mask, cache);
+        h.clone() + self.mlp.forward(fused::rms_norm(&self.post_attention_layernorm, h))
     }
 }
 
@@ -194,7 +196,7 @@ impl Llama {
         &self,
         ids: Tensor<2, Int>,
         positions: &[i64],
-        mask: &Tensor<4, Bool>,
+        mask: &AttentionMask,
         caches: Option<&mut Vec<LayerCache>>,
     ) -> Tensor<3> {
         let [b, t] = ids.dims();
@@ -213,7 +215,7 @@ impl Llama {
                 }
             }
         }
-        self.norm.forward(x)
+        fused::rms_norm(&self.norm, x)
     }
 
     /// The attention mask for `t` new queries per row after `seen` cached positions, `true`
@@ -223,9 +225,10 @@ impl Llama {
     ///
     /// # Shapes
     /// - `key_keep`: `batch * (seen + t)` row-major
-    /// - output: `[batch, kv_heads, rep * t, seen + t]`, the query heads of a group folded
-    ///   into the query axis as [`Attention::forward`] expects
-    fn mask(&self, key_keep: &[bool], b: usize, t: usize, seen: usize, device: &Device) -> Tensor<4, Bool> {
+    /// - output: `[batch, t, seen + t]` where the fused kernels run, else `[batch, kv_heads,
+    ///   rep * t, seen + t]`, the query heads of a group folded into the query axis (see
+    ///   [`AttentionMask`])
+    fn mask(&self, key_keep: &[bool], b: usize, t: usize, seen: usize, device: &Device) -> AttentionMask {
         let tk = seen + t;
         let mut mask = Vec::with_capacity(b * t * tk);
         for row in 0..b {
@@ -237,12 +240,15 @@ impl Llama {
         }
         let nkv = self.config.kv_heads();
         let rep = self.config.num_attention_heads / nkv;
+        if fused_here(&self.device(), self.norm.gamma.val().dtype()) {
+            return AttentionMask::Fused(Tensor::from_data(TensorData::new(mask, [b, t, tk]), device));
+        }
         let mask = Tensor::<4, Bool>::from_data(TensorData::new(mask, [b, 1, t, tk]), device);
         // As the backend's attention reads it. The model's device, not `device` (the ids'):
         // whether it is autodiff decides which attention runs.
         let mask = mask_convention::for_device(mask, &self.device());
         let mask = if rep > 1 { mask.repeat_dim(2, rep) } else { mask };
-        mask.expand([b, nkv, rep * t, tk])
+        AttentionMask::Folded(mask.expand([b, nkv, rep * t, tk]))
     }
 }
 

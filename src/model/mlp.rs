@@ -7,7 +7,8 @@
 use burn::module::Module;
 use burn::nn::Linear;
 use burn::tensor::Tensor;
-use burn::tensor::activation::silu;
+
+use super::fused;
 
 #[derive(Module, Debug)]
 pub struct Mlp {
@@ -23,7 +24,7 @@ impl Mlp {
     /// # Shapes
     /// - `x`: `[batch, len, hidden]` -> `[batch, len, hidden]`
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let gate = silu(self.gate_proj.forward(x.clone()));
-        self.down_proj.forward(gate * self.up_proj.forward(x))
+        let act = fused::swiglu(self.gate_proj.forward(x.clone()), self.up_proj.forward(x));
+        self.down_proj.forward(act)
     }
 }

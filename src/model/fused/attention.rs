@@ -1,0 +1,444 @@
+//! Grouped-query attention on f32 slices, forward and backward, one (batch, key/value head)
+//! group per job.
+//!
+//! burn's autodiff runs `attention` as its decomposition: a matmul, a scale, a mask fill, a
+//! softmax of four passes, a matmul, each kept for the backward, about ten passes over the
+//! `[batch, heads, q_len, k_len]` scores each way, and `exp` through libm. Here a group costs
+//! two matrix products forward (the scale folded into the first, the softmax one pass over
+//! each row) and five backward, with one elementwise pass over the scores between them.
+//!
+//! The forward keeps the attention probabilities `P` for the backward (the memory the
+//! decomposition keeps too); the backward forms `dS = P * (dP - rowsum(P * dP))` from them, so
+//! neither the output nor the scores are stored.
+//!
+//! Layouts (row-major, contiguous):
+//! - `q`: `[batch, heads, q_len, head_dim]`; `k`, `v`: `[batch, kv_heads, k_len, head_dim]`;
+//!   query head `h` reads key/value head `h / (heads / kv_heads)` (Hugging Face's `repeat_kv`)
+//! - `mask`: `[batch, q_len, k_len]`, nonzero = may not attend; the same for every head
+//! - output: `[batch, q_len, heads, head_dim]`, so `[batch, q_len, heads * head_dim]` is a
+//!   reshape, not the transpose-and-copy the decomposition's layout needs
+//! - `probs`: `[batch, heads, q_len, k_len]`
+//!
+//! Each group's arithmetic is the same whichever thread runs it, so results do not depend on
+//! the thread count. A row whose every key is masked gets zero probabilities and output (the
+//! model never makes one: a query always sees its own key).
+
+use rayon::prelude::*;
+
+use super::simd::{self, vectorised};
+
+/// The sizes of one attention call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dims {
+    pub batch: usize,
+    pub heads: usize,
+    pub kv_heads: usize,
+    pub q_len: usize,
+    pub k_len: usize,
+    pub head_dim: usize,
+}
+
+impl Dims {
+    fn rep(&self) -> usize {
+        self.heads / self.kv_heads
+    }
+    fn groups(&self) -> usize {
+        self.batch * self.kv_heads
+    }
+    pub fn q_elems(&self) -> usize {
+        self.batch * self.heads * self.q_len * self.head_dim
+    }
+    pub fn kv_elems(&self) -> usize {
+        self.batch * self.kv_heads * self.k_len * self.head_dim
+    }
+    pub fn mask_elems(&self) -> usize {
+        self.batch * self.q_len * self.k_len
+    }
+    pub fn prob_elems(&self) -> usize {
+        self.batch * self.heads * self.q_len * self.k_len
+    }
+    fn check(&self) {
+        assert!(
+            self.kv_heads > 0 && self.heads.is_multiple_of(self.kv_heads),
+            "heads {} not a multiple of kv_heads {}",
+            self.heads,
+            self.kv_heads
+        );
+    }
+}
+
+/// A raw pointer that jobs on other threads write through, each to its own elements.
+#[derive(Clone, Copy)]
+struct Shared(*mut f32);
+// SAFETY: every user writes a set of elements no other job touches (stated at each use).
+unsafe impl Send for Shared {}
+unsafe impl Sync for Shared {}
+
+impl Shared {
+    /// Through a method, so closures capture the `Sync` wrapper rather than its raw field.
+    fn get(self) -> *mut f32 {
+        self.0
+    }
+}
+
+/// One f32 matrix product `dst = beta * lhs @ rhs (+ dst if accumulate)`, single-threaded
+/// (the jobs are the parallelism). Strides are in elements: `(row stride, column stride)`.
+///
+/// # Safety
+/// The pointers must cover `m x k`, `k x n` and `m x n` elements at the given strides, and
+/// `dst` must not overlap the inputs.
+#[allow(clippy::too_many_arguments)]
+unsafe fn matmul(
+    (m, n, k): (usize, usize, usize),
+    dst: *mut f32,
+    (dst_rs, dst_cs): (usize, usize),
+    accumulate: bool,
+    lhs: *const f32,
+    (lhs_rs, lhs_cs): (usize, usize),
+    rhs: *const f32,
+    (rhs_rs, rhs_cs): (usize, usize),
+    beta: f32,
+) {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst,
+            dst_cs as isize,
+            dst_rs as isize,
+            accumulate,
+            lhs,
+            lhs_cs as isize,
+            lhs_rs as isize,
+            rhs,
+            rhs_cs as isize,
+            rhs_rs as isize,
+            1.0,
+            beta,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        )
+    }
+}
+
+vectorised! {
+    /// A row of scaled scores to probabilities, in place: masked entries 0, the rest a softmax.
+    fn softmax_row(row: &mut [f32], mask: &[u8]) {
+        for (s, &m) in row.iter_mut().zip(mask) {
+            *s = if m != 0 { f32::NEG_INFINITY } else { *s };
+        }
+        let max = simd::max(row);
+        if max == f32::NEG_INFINITY {
+            row.fill(0.0);
+            return;
+        }
+        for s in row.iter_mut() {
+            let x = *s - max;
+            let e = simd::exp(x);
+            *s = if x == f32::NEG_INFINITY { 0.0 } else { e };
+        }
+        let inv = 1.0 / simd::sum(row);
+        for s in row.iter_mut() {
+            *s *= inv;
+        }
+    }
+}
+
+vectorised! {
+    /// `dP` to `dS = P * (dP - sum(P * dP))` for one row, in place.
+    fn softmax_backward_row(dp: &mut [f32], p: &[f32]) {
+        let d = simd::dot(p, dp);
+        for (g, &pi) in dp.iter_mut().zip(p) {
+            *g = pi * (*g - d);
+        }
+    }
+}
+
+/// The forward pass: fills `out` (`[batch, q_len, heads, head_dim]`), and `probs` when given
+/// (for the backward; inference passes `None` and each job reuses a scratch).
+#[allow(clippy::too_many_arguments)]
+pub fn forward(
+    dims: Dims,
+    scale: f32,
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    mask: &[u8],
+    out: &mut [f32],
+    probs: Option<&mut [f32]>,
+) {
+    dims.check();
+    let Dims { heads, q_len: tq, k_len: tk, head_dim: d, kv_heads, .. } = dims;
+    assert_eq!((q.len(), k.len(), v.len()), (dims.q_elems(), dims.kv_elems(), dims.kv_elems()));
+    assert_eq!((mask.len(), out.len()), (dims.mask_elems(), dims.q_elems()));
+    let rep = dims.rep();
+    let out_ptr = Shared(out.as_mut_ptr());
+    // A group's probabilities are `rep` consecutive heads: one contiguous chunk.
+    let run = |group: usize, p_group: &mut [f32]| {
+        let (b, g) = (group / kv_heads, group % kv_heads);
+        let kg = &k[group * tk * d..][..tk * d];
+        let vg = &v[group * tk * d..][..tk * d];
+        let mask_b = &mask[b * tq * tk..][..tq * tk];
+        for r in 0..rep {
+            let h = g * rep + r;
+            let qh = &q[(b * heads + h) * tq * d..][..tq * d];
+            let ph = &mut p_group[r * tq * tk..][..tq * tk];
+            // SAFETY: sizes as documented above; `ph` is this job's own.
+            unsafe {
+                matmul((tq, tk, d), ph.as_mut_ptr(), (tk, 1), false, qh.as_ptr(), (d, 1), kg.as_ptr(), (1, d), scale)
+            };
+            for (row, m) in ph.chunks_exact_mut(tk).zip(mask_b.chunks_exact(tk)) {
+                softmax_row(row, m);
+            }
+            // SAFETY: `out[b, :, h, :]` (rows of `d` at stride `heads * d`) belongs to head `h`
+            // of batch row `b`, which only this job computes.
+            unsafe {
+                let o = out_ptr.get().add(b * tq * heads * d + h * d);
+                matmul((tq, d, tk), o, (heads * d, 1), false, ph.as_ptr(), (tk, 1), vg.as_ptr(), (d, 1), 1.0);
+            }
+        }
+    };
+    match probs {
+        Some(probs) => {
+            assert_eq!(probs.len(), dims.prob_elems());
+            probs.par_chunks_mut(rep * tq * tk).enumerate().for_each(|(group, p)| run(group, p));
+        }
+        None => {
+            (0..dims.groups()).into_par_iter().for_each_init(|| vec![0.0f32; rep * tq * tk], |p, group| run(group, p))
+        }
+    }
+}
+
+/// The gradients of the inputs given the output's, `d_out` (`[batch, q_len, heads,
+/// head_dim]`): fills `dq` (the layout of `q`) and `dk`, `dv` (of `k`, `v`).
+#[allow(clippy::too_many_arguments)]
+pub fn backward(
+    dims: Dims,
+    scale: f32,
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    probs: &[f32],
+    d_out: &[f32],
+    dq: &mut [f32],
+    dk: &mut [f32],
+    dv: &mut [f32],
+) {
+    dims.check();
+    let Dims { heads, q_len: tq, k_len: tk, head_dim: d, kv_heads, .. } = dims;
+    assert_eq!((q.len(), k.len(), v.len()), (dims.q_elems(), dims.kv_elems(), dims.kv_elems()));
+    assert_eq!((probs.len(), d_out.len()), (dims.prob_elems(), dims.q_elems()));
+    assert_eq!((dq.len(), dk.len(), dv.len()), (dims.q_elems(), dims.kv_elems(), dims.kv_elems()));
+    let rep = dims.rep();
+    let groups = dims.groups();
+    debug_assert_eq!(groups * rep * tq * d, dq.len());
+    dq.par_chunks_mut(rep * tq * d)
+        .zip(dk.par_chunks_mut(tk * d))
+        .zip(dv.par_chunks_mut(tk * d))
+        .enumerate()
+        .for_each_init(
+            || vec![0.0f32; tq * tk],
+            |ds, (group, ((dq_group, dk_g), dv_g))| {
+                let (b, g) = (group / kv_heads, group % kv_heads);
+                let kg = &k[group * tk * d..][..tk * d];
+                let vg = &v[group * tk * d..][..tk * d];
+                for r in 0..rep {
+                    let h = g * rep + r;
+                    let qh = &q[(b * heads + h) * tq * d..][..tq * d];
+                    let ph = &probs[(b * heads + h) * tq * tk..][..tq * tk];
+                    // `d_out[b, :, h, :]`: rows of `d` at stride `heads * d`.
+                    let dout = d_out[b * tq * heads * d + h * d..].as_ptr();
+                    let dq_h = &mut dq_group[r * tq * d..][..tq * d];
+                    let acc = r > 0;
+                    // SAFETY: every operand is sized as documented; the destinations are this
+                    // job's chunks or its scratch `ds`, none of them an input.
+                    unsafe {
+                        // dV += P^T dO
+                        matmul(
+                            (tk, d, tq),
+                            dv_g.as_mut_ptr(),
+                            (d, 1),
+                            acc,
+                            ph.as_ptr(),
+                            (1, tk),
+                            dout,
+                            (heads * d, 1),
+                            1.0,
+                        );
+                        // dP = dO V^T
+                        matmul(
+                            (tq, tk, d),
+                            ds.as_mut_ptr(),
+                            (tk, 1),
+                            false,
+                            dout,
+                            (heads * d, 1),
+                            vg.as_ptr(),
+                            (1, d),
+                            1.0,
+                        );
+                    }
+                    for (row, p) in ds.chunks_exact_mut(tk).zip(ph.chunks_exact(tk)) {
+                        softmax_backward_row(row, p);
+                    }
+                    unsafe {
+                        // dQ = scale dS K
+                        matmul(
+                            (tq, d, tk),
+                            dq_h.as_mut_ptr(),
+                            (d, 1),
+                            false,
+                            ds.as_ptr(),
+                            (tk, 1),
+                            kg.as_ptr(),
+                            (d, 1),
+                            scale,
+                        );
+                        // dK += scale dS^T Q
+                        matmul(
+                            (tk, d, tq),
+                            dk_g.as_mut_ptr(),
+                            (d, 1),
+                            acc,
+                            ds.as_ptr(),
+                            (1, tk),
+                            qh.as_ptr(),
+                            (d, 1),
+                            scale,
+                        );
+                    }
+                }
+            },
+        );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Attention computed the obvious way in f64: `out[b, i, h, :]`.
+    fn reference(dims: Dims, scale: f64, q: &[f32], k: &[f32], v: &[f32], mask: &[u8]) -> Vec<f64> {
+        let Dims { batch, heads, q_len: tq, k_len: tk, head_dim: d, .. } = dims;
+        let rep = dims.rep();
+        let mut out = vec![0.0; dims.q_elems()];
+        for b in 0..batch {
+            for h in 0..heads {
+                let g = h / rep;
+                for i in 0..tq {
+                    let s: Vec<f64> = (0..tk)
+                        .map(|j| {
+                            if mask[(b * tq + i) * tk + j] != 0 {
+                                return f64::NEG_INFINITY;
+                            }
+                            let dot: f64 = (0..d)
+                                .map(|e| {
+                                    q[((b * heads + h) * tq + i) * d + e] as f64
+                                        * k[((b * dims.kv_heads + g) * tk + j) * d + e] as f64
+                                })
+                                .sum();
+                            dot * scale
+                        })
+                        .collect();
+                    let m = s.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                    let e: Vec<f64> = s.iter().map(|x| (x - m).exp()).collect();
+                    let z: f64 = e.iter().sum();
+                    for c in 0..d {
+                        out[((b * tq + i) * heads + h) * d + c] =
+                            (0..tk).map(|j| e[j] / z * v[((b * dims.kv_heads + g) * tk + j) * d + c] as f64).sum();
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn values(n: usize, seed: u32) -> Vec<f32> {
+        (0..n)
+            .map(|i| {
+                (((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 8) as f32 / 16_777_216.0) * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    fn case() -> (Dims, Vec<f32>, Vec<f32>, Vec<f32>, Vec<u8>) {
+        let dims = Dims { batch: 2, heads: 4, kv_heads: 2, q_len: 5, k_len: 7, head_dim: 3 };
+        // Causal over the last 5 keys (2 seen before), the second row's first key padding.
+        let mut mask = vec![0u8; dims.mask_elems()];
+        for b in 0..2 {
+            for i in 0..5 {
+                for j in 0..7 {
+                    mask[(b * 5 + i) * 7 + j] = u8::from(j > i + 2 || (b == 1 && j == 0));
+                }
+            }
+        }
+        (dims, values(dims.q_elems(), 1), values(dims.kv_elems(), 2), values(dims.kv_elems(), 3), mask)
+    }
+
+    #[test]
+    fn forward_matches_the_f64_reference() {
+        let (dims, q, k, v, mask) = case();
+        let mut out = vec![0.0; dims.q_elems()];
+        let mut probs = vec![0.0; dims.prob_elems()];
+        forward(dims, 0.6, &q, &k, &v, &mask, &mut out, Some(&mut probs));
+        let want = reference(dims, 0.6, &q, &k, &v, &mask);
+        for (a, b) in out.iter().zip(&want) {
+            assert!((*a as f64 - b).abs() < 1e-6, "{a} vs {b}");
+        }
+        // Masked probabilities are exactly 0.
+        assert_eq!(probs[(1 * 4 * 5) * 7], 0.0);
+    }
+
+    /// The loss `sum(out * w)` for fixed weights `w`, whose gradient the backward returns.
+    #[test]
+    fn backward_matches_finite_differences() {
+        let (dims, q, k, v, mask) = case();
+        let w = values(dims.q_elems(), 9);
+        let loss = |q: &[f32], k: &[f32], v: &[f32]| -> f64 {
+            let out = reference(dims, 0.6, q, k, v, &mask);
+            out.iter().zip(&w).map(|(o, w)| o * *w as f64).sum()
+        };
+        let mut out = vec![0.0; dims.q_elems()];
+        let mut probs = vec![0.0; dims.prob_elems()];
+        forward(dims, 0.6, &q, &k, &v, &mask, &mut out, Some(&mut probs));
+        let (mut dq, mut dk, mut dv) = (vec![0.0; q.len()], vec![0.0; k.len()], vec![0.0; v.len()]);
+        backward(dims, 0.6, &q, &k, &v, &probs, &w, &mut dq, &mut dk, &mut dv);
+        let h = 1e-3f32;
+        let check = |which: usize, grad: &[f32]| {
+            for i in 0..grad.len() {
+                let mut t = [q.clone(), k.clone(), v.clone()];
+                t[which][i] += h;
+                let up = loss(&t[0], &t[1], &t[2]);
+                t[which][i] -= 2.0 * h;
+                let down = loss(&t[0], &t[1], &t[2]);
+                let fd = (up - down) / (2.0 * h as f64);
+                assert!((grad[i] as f64 - fd).abs() < 2e-3, "input {which} element {i}: {} vs {fd}", grad[i]);
+            }
+        };
+        check(0, &dq);
+        check(1, &dk);
+        check(2, &dv);
+        // The padding key gets no gradient in the row that cannot see it.
+        assert_eq!(dk[(1 * 2) * 7 * 3], 0.0);
+    }
+
+    #[test]
+    fn results_do_not_depend_on_the_thread_count() {
+        let (dims, q, k, v, mask) = case();
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| {
+                let mut out = vec![0.0; dims.q_elems()];
+                let mut probs = vec![0.0; dims.prob_elems()];
+                forward(dims, 0.6, &q, &k, &v, &mask, &mut out, Some(&mut probs));
+                let (mut dq, mut dk, mut dv) = (vec![0.0; q.len()], vec![0.0; k.len()], vec![0.0; v.len()]);
+                backward(dims, 0.6, &q, &k, &v, &probs, &out, &mut dq, &mut dk, &mut dv);
+                [out, dq, dk, dv].concat().iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+            })
+        };
+        assert_eq!(run(1), run(3));
+    }
+}
