@@ -23,7 +23,8 @@ use apogrid::model::Llama;
 use apogrid::model::generate::{GenerateOptions, generate};
 use apogrid::model::score::{ScoreBatch, Truncation, sequence_logps};
 use apogrid::model::spec::{LoadedModel, ModelSpec, load_model};
-use burn::optim::{GradientsParams, RmsPropConfig};
+use apogrid::train::optimizer::{self, OptimizerKind};
+use burn::optim::GradientsParams;
 use burn::tensor::Device;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -117,18 +118,40 @@ fn time(reps: usize, mut f: impl FnMut()) -> f64 {
     t[t.len() / 2]
 }
 
+/// A training step's seconds, whole and by phase (medians over the timed steps).
+struct StepTimes {
+    step: f64,
+    forward: f64,
+    backward: f64,
+    update: f64,
+}
+
 /// Seconds per training step: forward, backward and an RMSProp update (PyTorch's defaults for
-/// alpha and epsilon, no momentum) of the mean negative summed response log-prob.
-fn train_step_seconds(a: &Args, loaded: &LoadedModel, pairs: &[(Vec<u32>, Vec<u32>)]) -> f64 {
+/// alpha and epsilon, no momentum) of the mean negative summed response log-prob. The phases
+/// are timed too (the backward includes collecting the parameters' gradients), for the
+/// profile in README "Speed on the CPU".
+fn train_step_seconds(a: &Args, loaded: &LoadedModel, pairs: &[(Vec<u32>, Vec<u32>)]) -> StepTimes {
     let batch = ScoreBatch::from_ids(pairs, Truncation::default(), 0).expect("batch");
     let mut model: Option<Llama> = Some(loaded.build(&device(a).autodiff()).expect("model"));
-    let mut optim = RmsPropConfig::new().with_alpha(0.99).with_epsilon(1e-8).with_momentum(0.0).init();
-    time(a.reps, || {
+    // The grid's own optimizer (PyTorch's RMSProp defaults, one fused pass per parameter on flex).
+    let mut optim = optimizer::build(OptimizerKind::RmsProp);
+    let mut phases: Vec<[f64; 3]> = Vec::new();
+    let step = time(a.reps, || {
         let m = model.take().expect("model");
+        let t0 = Instant::now();
         let loss = sequence_logps(&m, &batch).sum.neg().mean();
+        let t1 = Instant::now();
         let grads = GradientsParams::from_grads(loss.backward(), &m);
+        let t2 = Instant::now();
         model = Some(optim.step(1e-6, m, grads));
-    })
+        phases.push([(t1 - t0).as_secs_f64(), (t2 - t1).as_secs_f64(), t2.elapsed().as_secs_f64()]);
+    });
+    let median = |i: usize| {
+        let mut v: Vec<f64> = phases.iter().skip(1).map(|p| p[i]).collect();
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+    };
+    StepTimes { step, forward: median(0), backward: median(1), update: median(2) }
 }
 
 /// Seconds for `a.new` greedy tokens on every prompt, with the KV cache and with full
@@ -188,7 +211,8 @@ fn measure(a: &Args) -> Value {
     let pairs: Vec<(Vec<u32>, Vec<u32>)> = shapes.iter().map(|&(p, r)| (ids(p), ids(r))).collect();
     let prompts: Vec<Vec<u32>> = (0..a.batch).map(|_| ids(a.prompt)).collect();
     let params: usize = loaded.tensors.values().map(|t| t.data.len()).sum();
-    let train = if a.measure == "gen" { f64::NAN } else { train_step_seconds(a, &loaded, &pairs) };
+    let times = (a.measure != "gen").then(|| train_step_seconds(a, &loaded, &pairs));
+    let train = times.as_ref().map_or(f64::NAN, |t| t.step);
     let (cached, full) =
         if a.measure == "train" { (f64::NAN, f64::NAN) } else { generation_seconds(a, &loaded, &prompts) };
     let new_tokens = (a.batch * a.new) as f64;
@@ -199,6 +223,8 @@ fn measure(a: &Args) -> Value {
         "impl": implementation(&a.device), "device": a.device.to_string(), "threads": rayon::current_num_threads(), "model": a.model, "params": params,
         "batch": a.batch, "seq": a.prompt + a.response, "prompt": a.prompt, "uneven": a.uneven,
         "train_step_s": finite(train), "train_tokens_per_s": finite(tokens / train),
+        "train_forward_s": times.as_ref().map(|t| t.forward), "train_backward_s": times.as_ref().map(|t| t.backward),
+        "train_update_s": times.as_ref().map(|t| t.update),
         "gen_new_tokens": new_tokens, "gen_tokens_per_s_cache": finite(new_tokens / cached),
         "gen_tokens_per_s_nocache": finite(new_tokens / full), "config": config,
     })

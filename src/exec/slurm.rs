@@ -49,6 +49,8 @@ struct Tracked {
     progress: TaskProgress,
     /// When the job was first seen ended without its task done (the store may lag on NFS).
     ended_at: Option<Instant>,
+    /// When its task was first seen done while the job was still running (exiting).
+    done_at: Option<Instant>,
 }
 
 /// How long a job may have ended before its task's artifacts must be visible.
@@ -159,7 +161,7 @@ impl SlurmExecutor {
             };
             let progress = sched.progress.start(&task.id);
             progress.set(format!("job {} submitted", record.job_id));
-            tracked.insert(i, Tracked { record, progress, ended_at: None });
+            tracked.insert(i, Tracked { record, progress, ended_at: None, done_at: None });
         }
         Ok(())
     }
@@ -245,6 +247,13 @@ impl SlurmExecutor {
 fn check(plan: &Plan, store: &Store, i: usize, t: &mut Tracked, job: Option<&JobInfo>) -> Check {
     let key = &plan.tasks[i].key;
     if store.is_done(key) {
+        // The job commits, then releases its claim and exits: wait for that (bounded), so a
+        // `run` does not return while its last job still holds a claim in the store.
+        if let Some(j) = job.filter(|j| !j.is_terminal())
+            && t.done_at.get_or_insert_with(Instant::now).elapsed() < COMMIT_GRACE
+        {
+            return Check::Waiting(format!("done, job {}", j.state.to_lowercase()));
+        }
         return match store.manifest(key) {
             Ok(m) => Check::Done(m.summary, m.seconds),
             Err(e) => Check::Failed(format!("the task's manifest is unreadable: {e}")),

@@ -16,6 +16,7 @@ use burn::tensor::{Bool, Tensor};
 
 use super::cache::LayerCache;
 use super::fused;
+use super::project;
 use super::rope::RopeTables;
 
 /// Where a query may not attend (`true`), in the layout this device's attention reads.
@@ -58,9 +59,9 @@ impl Attention {
     ) -> Tensor<3> {
         let [b, t, _] = x.dims();
         let (nh, nkv, hd) = (self.n_heads, self.n_kv_heads, self.head_dim);
-        let q = self.q_proj.forward(x.clone()).reshape([b, t, nh, hd]).swap_dims(1, 2);
-        let k = self.k_proj.forward(x.clone()).reshape([b, t, nkv, hd]).swap_dims(1, 2);
-        let v = self.v_proj.forward(x).reshape([b, t, nkv, hd]).swap_dims(1, 2);
+        let q = project::linear(&self.q_proj, x.clone()).reshape([b, t, nh, hd]).swap_dims(1, 2);
+        let k = project::linear(&self.k_proj, x.clone()).reshape([b, t, nkv, hd]).swap_dims(1, 2);
+        let v = project::linear(&self.v_proj, x).reshape([b, t, nkv, hd]).swap_dims(1, 2);
         let q = rope.apply(q);
         let k = rope.apply(k);
         let (k, v) = match cache {
@@ -80,6 +81,6 @@ impl Attention {
                 out.reshape([b, nh, t, hd]).swap_dims(1, 2).reshape([b, t, nh * hd])
             }
         };
-        self.o_proj.forward(out)
+        project::linear(&self.o_proj, out)
     }
 }

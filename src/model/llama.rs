@@ -10,7 +10,6 @@
 
 use burn::module::Module;
 use burn::nn::{Embedding, Linear, RmsNorm};
-use burn::tensor::module::linear;
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
 use super::attention::{Attention, AttentionMask};
@@ -20,6 +19,7 @@ use super::error::ModelError;
 use super::fused::{self, fused_here};
 use super::mask_convention;
 use super::mlp::Mlp;
+use super::project;
 use super::rope::{Rope, RopeTables};
 
 /// One pre-norm transformer block.
@@ -146,8 +146,8 @@ impl Llama {
     /// The head: `[batch, len, hidden] -> [batch, len, vocab]`.
     pub fn lm_head(&self, hidden: Tensor<3>) -> Tensor<3> {
         match &self.lm_head {
-            Some(head) => head.forward(hidden),
-            None => linear(hidden, self.embed_tokens.weight.val().transpose(), None),
+            Some(head) => project::linear(head, hidden),
+            None => project::by(hidden, self.embed_tokens.weight.val().transpose()),
         }
     }
 

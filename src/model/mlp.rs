@@ -9,6 +9,7 @@ use burn::nn::Linear;
 use burn::tensor::Tensor;
 
 use super::fused;
+use super::project;
 
 #[derive(Module, Debug)]
 pub struct Mlp {
@@ -24,7 +25,7 @@ impl Mlp {
     /// # Shapes
     /// - `x`: `[batch, len, hidden]` -> `[batch, len, hidden]`
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let act = fused::swiglu(self.gate_proj.forward(x.clone()), self.up_proj.forward(x));
-        self.down_proj.forward(act)
+        let act = fused::swiglu(project::linear(&self.gate_proj, x.clone()), project::linear(&self.up_proj, x));
+        project::linear(&self.down_proj, act)
     }
 }

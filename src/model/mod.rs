@@ -30,6 +30,7 @@ pub mod llama;
 pub mod mask_convention;
 pub mod mlp;
 pub mod precision;
+pub mod project;
 pub mod rope;
 pub mod score;
 pub mod spec;

@@ -8,6 +8,7 @@ pub mod memory;
 pub mod optimizer;
 pub mod pairs;
 pub mod pretrain;
+pub mod rmsprop;
 pub mod run;
 pub mod schedule;
 

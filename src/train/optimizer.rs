@@ -1,6 +1,8 @@
 //! Optimizers with the paper's semantics set explicitly (burn's defaults differ).
 
-use burn::optim::{AdamWConfig, ModuleOptimizer, RmsPropConfig};
+use burn::optim::{AdamWConfig, ModuleOptimizer};
+
+use super::rmsprop::FusedRmsProp;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -16,9 +18,9 @@ pub enum OptimizerKind {
 
 pub fn build(kind: OptimizerKind) -> ModuleOptimizer {
     match kind {
-        OptimizerKind::RmsProp => {
-            RmsPropConfig::new().with_alpha(0.99).with_epsilon(1e-8).with_momentum(0.0).with_centered(false).init()
-        }
+        // burn's `RmsPropConfig::new().with_alpha(0.99).with_epsilon(1e-8).with_momentum(0.0)`,
+        // one pass per parameter (train/rmsprop.rs).
+        OptimizerKind::RmsProp => ModuleOptimizer::from(FusedRmsProp { alpha: 0.99, epsilon: 1e-8 }),
         OptimizerKind::AdamW => {
             AdamWConfig::new().with_beta_1(0.9).with_beta_2(0.999).with_epsilon(1e-8).with_weight_decay(0.01).init()
         }

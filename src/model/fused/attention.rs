@@ -388,8 +388,9 @@ mod tests {
         for (a, b) in out.iter().zip(&want) {
             assert!((*a as f64 - b).abs() < 1e-6, "{a} vs {b}");
         }
-        // Masked probabilities are exactly 0.
-        assert_eq!(probs[(1 * 4 * 5) * 7], 0.0);
+        // Masked probabilities are exactly 0: batch row 1 (4 heads x 5 queries x 7 keys on),
+        // head 0, query 0, its padding key 0.
+        assert_eq!(probs[4 * 5 * 7], 0.0);
     }
 
     /// The loss `sum(out * w)` for fixed weights `w`, whose gradient the backward returns.
@@ -422,7 +423,7 @@ mod tests {
         check(1, &dk);
         check(2, &dv);
         // The padding key gets no gradient in the row that cannot see it.
-        assert_eq!(dk[(1 * 2) * 7 * 3], 0.0);
+        assert_eq!(dk[2 * 7 * 3], 0.0); // batch row 1, kv head 0, key 0
     }
 
     #[test]
