@@ -125,23 +125,56 @@ unsafe fn matmul(
     }
 }
 
+/// The span `[lo, hi)` of a row outside which every key is masked (a causal row's future, left
+/// padding): the softmax passes run over it alone, the rest of the row is 0. Empty when all are.
+fn open_span(mask: &[u8]) -> (usize, usize) {
+    match mask.iter().position(|&m| m == 0) {
+        Some(lo) => (lo, mask.iter().rposition(|&m| m == 0).map_or(lo, |i| i + 1)),
+        None => (0, 0),
+    }
+}
+
 vectorised! {
     /// A row of scaled scores to probabilities, in place: masked entries 0, the rest a softmax.
+    /// Three passes over the open span: the maximum, `exp` with the sum in [`simd::LANES`]
+    /// partial sums, the scaling.
     fn softmax_row(row: &mut [f32], mask: &[u8]) {
-        for (s, &m) in row.iter_mut().zip(mask) {
-            *s = if m != 0 { f32::NEG_INFINITY } else { *s };
+        let (lo, hi) = open_span(mask);
+        row[..lo].fill(0.0);
+        row[hi..].fill(0.0);
+        let (row, mask) = (&mut row[lo..hi], &mask[lo..hi]);
+        // Masked entries read as -inf; selects, not branches, so the loop vectorises.
+        let open = |x: f32, k: u8| if k == 0 { x } else { f32::NEG_INFINITY };
+        let larger = |a: f32, b: f32| if b > a { b } else { a };
+        let mut m = [f32::NEG_INFINITY; simd::LANES];
+        let (rc, mc) = (row.chunks_exact(simd::LANES), mask.chunks_exact(simd::LANES));
+        let mut max = rc.remainder().iter().zip(mc.remainder()).fold(f32::NEG_INFINITY, |a, (&x, &k)| larger(a, open(x, k)));
+        for (x, k) in rc.zip(mc) {
+            for l in 0..simd::LANES {
+                m[l] = larger(m[l], open(x[l], k[l]));
+            }
         }
-        let max = simd::max(row);
+        max = m.iter().fold(max, |a, &x| larger(a, x));
         if max == f32::NEG_INFINITY {
             row.fill(0.0);
             return;
         }
-        for s in row.iter_mut() {
-            let x = *s - max;
-            let e = simd::exp(x);
-            *s = if x == f32::NEG_INFINITY { 0.0 } else { e };
+        let mut sums = [0.0f32; simd::LANES];
+        let mut chunks = row.chunks_exact_mut(simd::LANES);
+        let mut masks = mask.chunks_exact(simd::LANES);
+        for (x, k) in (&mut chunks).zip(&mut masks) {
+            for l in 0..simd::LANES {
+                let e = simd::exp(x[l] - max);
+                x[l] = if k[l] == 0 { e } else { 0.0 };
+                sums[l] += x[l];
+            }
         }
-        let inv = 1.0 / simd::sum(row);
+        let mut tail = 0.0f32;
+        for (x, &k) in chunks.into_remainder().iter_mut().zip(masks.remainder()) {
+            *x = if k == 0 { simd::exp(*x - max) } else { 0.0 };
+            tail += *x;
+        }
+        let inv = 1.0 / (sums.iter().sum::<f32>() + tail);
         for s in row.iter_mut() {
             *s *= inv;
         }
@@ -149,8 +182,12 @@ vectorised! {
 }
 
 vectorised! {
-    /// `dP` to `dS = P * (dP - sum(P * dP))` for one row, in place.
-    fn softmax_backward_row(dp: &mut [f32], p: &[f32]) {
+    /// `dP` to `dS = P * (dP - sum(P * dP))` for one row, in place (0 outside `P`'s open span).
+    fn softmax_backward_row(dp: &mut [f32], p: &[f32], mask: &[u8]) {
+        let (lo, hi) = open_span(mask);
+        dp[..lo].fill(0.0);
+        dp[hi..].fill(0.0);
+        let (dp, p) = (&mut dp[lo..hi], &p[lo..hi]);
         let d = simd::dot(p, dp);
         for (g, &pi) in dp.iter_mut().zip(p) {
             *g = pi * (*g - d);
@@ -222,6 +259,7 @@ pub fn backward(
     q: &[f32],
     k: &[f32],
     v: &[f32],
+    mask: &[u8],
     probs: &[f32],
     d_out: &[f32],
     dq: &mut [f32],
@@ -231,7 +269,7 @@ pub fn backward(
     dims.check();
     let Dims { heads, q_len: tq, k_len: tk, head_dim: d, kv_heads, .. } = dims;
     assert_eq!((q.len(), k.len(), v.len()), (dims.q_elems(), dims.kv_elems(), dims.kv_elems()));
-    assert_eq!((probs.len(), d_out.len()), (dims.prob_elems(), dims.q_elems()));
+    assert_eq!((mask.len(), probs.len(), d_out.len()), (dims.mask_elems(), dims.prob_elems(), dims.q_elems()));
     assert_eq!((dq.len(), dk.len(), dv.len()), (dims.q_elems(), dims.kv_elems(), dims.kv_elems()));
     let rep = dims.rep();
     let groups = dims.groups();
@@ -246,6 +284,7 @@ pub fn backward(
                 let (b, g) = (group / kv_heads, group % kv_heads);
                 let kg = &k[group * tk * d..][..tk * d];
                 let vg = &v[group * tk * d..][..tk * d];
+                let mask_b = &mask[b * tq * tk..][..tq * tk];
                 for r in 0..rep {
                     let h = g * rep + r;
                     let qh = &q[(b * heads + h) * tq * d..][..tq * d];
@@ -282,8 +321,8 @@ pub fn backward(
                             1.0,
                         );
                     }
-                    for (row, p) in ds.chunks_exact_mut(tk).zip(ph.chunks_exact(tk)) {
-                        softmax_backward_row(row, p);
+                    for ((row, p), m) in ds.chunks_exact_mut(tk).zip(ph.chunks_exact(tk)).zip(mask_b.chunks_exact(tk)) {
+                        softmax_backward_row(row, p, m);
                     }
                     unsafe {
                         // dQ = scale dS K
@@ -406,7 +445,7 @@ mod tests {
         let mut probs = vec![0.0; dims.prob_elems()];
         forward(dims, 0.6, &q, &k, &v, &mask, &mut out, Some(&mut probs));
         let (mut dq, mut dk, mut dv) = (vec![0.0; q.len()], vec![0.0; k.len()], vec![0.0; v.len()]);
-        backward(dims, 0.6, &q, &k, &v, &probs, &w, &mut dq, &mut dk, &mut dv);
+        backward(dims, 0.6, &q, &k, &v, &mask, &probs, &w, &mut dq, &mut dk, &mut dv);
         let h = 1e-3f32;
         let check = |which: usize, grad: &[f32]| {
             for i in 0..grad.len() {
@@ -436,7 +475,7 @@ mod tests {
                 let mut probs = vec![0.0; dims.prob_elems()];
                 forward(dims, 0.6, &q, &k, &v, &mask, &mut out, Some(&mut probs));
                 let (mut dq, mut dk, mut dv) = (vec![0.0; q.len()], vec![0.0; k.len()], vec![0.0; v.len()]);
-                backward(dims, 0.6, &q, &k, &v, &probs, &out, &mut dq, &mut dk, &mut dv);
+                backward(dims, 0.6, &q, &k, &v, &mask, &probs, &out, &mut dq, &mut dk, &mut dv);
                 [out, dq, dk, dv].concat().iter().map(|x| x.to_bits()).collect::<Vec<_>>()
             })
         };

@@ -21,6 +21,7 @@ struct AttentionState<B: FusedOps> {
     q: FloatTensor<B>,
     k: FloatTensor<B>,
     v: FloatTensor<B>,
+    mask: BoolTensor<B>,
     probs: FloatTensor<B>,
     scale: f32,
 }
@@ -31,8 +32,8 @@ impl<B: FusedOps> Backward<B, 3> for AttentionBackward {
     fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _checkpointer: &mut Checkpointer) {
         let [node_q, node_k, node_v] = ops.parents;
         let d_out = grads.consume::<B>(&ops.node);
-        let AttentionState { q, k, v, probs, scale } = ops.state;
-        let (dq, dk, dv) = B::attention_backward(q, k, v, probs, d_out, scale);
+        let AttentionState { q, k, v, mask, probs, scale } = ops.state;
+        let (dq, dk, dv) = B::attention_backward(q, k, v, mask, probs, d_out, scale);
         for (node, grad) in [(node_q, dq), (node_k, dk), (node_v, dv)] {
             if let Some(node) = node {
                 grads.register::<B>(node.id, grad);
@@ -95,7 +96,7 @@ impl<B: FusedOps, C: CheckpointStrategy> FusedOps for Autodiff<B, C> {
                     q.primitive().clone(),
                     k.primitive().clone(),
                     v.primitive().clone(),
-                    mask,
+                    mask.clone(),
                     scale,
                 );
                 prep.finish(
@@ -103,6 +104,7 @@ impl<B: FusedOps, C: CheckpointStrategy> FusedOps for Autodiff<B, C> {
                         q: q.into_primitive(),
                         k: k.into_primitive(),
                         v: v.into_primitive(),
+                        mask,
                         probs,
                         scale,
                     },

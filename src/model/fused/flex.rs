@@ -86,12 +86,14 @@ impl FusedOps for Flex {
         q: FloatTensor<Self>,
         k: FloatTensor<Self>,
         v: FloatTensor<Self>,
+        mask: BoolTensor<Self>,
         probs: FloatTensor<Self>,
         d_out: FloatTensor<Self>,
         scale: f32,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
         let (q, k, v, probs, d_out) =
             (contiguous(q), contiguous(k), contiguous(v), contiguous(probs), contiguous(d_out));
+        let mask = mask.to_contiguous();
         let d = dims(&q, &k);
         let (mut dq, mut dk, mut dv) =
             (vec![0.0f32; d.q_elems()], vec![0.0f32; d.kv_elems()], vec![0.0f32; d.kv_elems()]);
@@ -101,6 +103,7 @@ impl FusedOps for Flex {
             slice(&q),
             slice(&k),
             slice(&v),
+            bool_bytes(&mask),
             slice(&probs),
             slice(&d_out),
             &mut dq,

@@ -56,6 +56,7 @@ pub trait FusedOps: Backend {
         _q: FloatTensor<Self>,
         _k: FloatTensor<Self>,
         _v: FloatTensor<Self>,
+        _mask: BoolTensor<Self>,
         _probs: FloatTensor<Self>,
         _d_out: FloatTensor<Self>,
         _scale: f32,
