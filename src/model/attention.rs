@@ -59,11 +59,10 @@ impl Attention {
     ) -> Tensor<3> {
         let [b, t, _] = x.dims();
         let (nh, nkv, hd) = (self.n_heads, self.n_kv_heads, self.head_dim);
-        let q = project::linear(&self.q_proj, x.clone()).reshape([b, t, nh, hd]).swap_dims(1, 2);
-        let k = project::linear(&self.k_proj, x.clone()).reshape([b, t, nkv, hd]).swap_dims(1, 2);
+        // Rotary positions with the head axis moved first: `[b, heads, t, hd]`.
+        let q = rope.rotate_heads_first(project::linear(&self.q_proj, x.clone()).reshape([b, t, nh, hd]));
+        let k = rope.rotate_heads_first(project::linear(&self.k_proj, x.clone()).reshape([b, t, nkv, hd]));
         let v = project::linear(&self.v_proj, x).reshape([b, t, nkv, hd]).swap_dims(1, 2);
-        let q = rope.apply(q);
-        let k = rope.apply(k);
         let (k, v) = match cache {
             Some(cache) => cache.append(k, v),
             None => (k, v),

@@ -11,6 +11,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 
 use super::config::LlamaConfig;
 use super::error::ModelError;
+use super::fused::{self, fused_here};
 use super::precision::cast_to;
 
 /// The inverse frequencies of one model, `inv_freq[i] = 1 / theta^(2i/d)` for `i < d/2`,
@@ -129,6 +130,19 @@ pub struct RopeTables {
 }
 
 impl RopeTables {
+    /// [`RopeTables::apply`] to a projection's heads, which come in position-major: the fused
+    /// kernel where [`fused_here`] (one pass, the transpose included), else a swap and `apply`.
+    ///
+    /// # Shapes
+    /// - `x`: `[batch, len, heads, head_dim]` -> `[batch, heads, len, head_dim]`
+    pub fn rotate_heads_first(&self, x: Tensor<4>) -> Tensor<4> {
+        if !fused_here(&x.device(), x.dtype()) {
+            return self.apply(x.swap_dims(1, 2));
+        }
+        let [b, _, t, d] = self.cos.dims();
+        fused::rope(x, self.cos.clone().reshape([b, t, d]), self.sin.clone().reshape([b, t, d]))
+    }
+
     /// `x * cos + rotate_half(x) * sin`, with `rotate_half(x) = [-x2, x1]`.
     ///
     /// # Shapes

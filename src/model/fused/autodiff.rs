@@ -43,6 +43,23 @@ impl<B: FusedOps> Backward<B, 3> for AttentionBackward {
 }
 
 #[derive(Debug)]
+struct RopeBackward;
+
+impl<B: FusedOps> Backward<B, 1> for RopeBackward {
+    /// `(cos, sin)`.
+    type State = (FloatTensor<B>, FloatTensor<B>);
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _checkpointer: &mut Checkpointer) {
+        let [node_x] = ops.parents;
+        let d_out = grads.consume::<B>(&ops.node);
+        let (cos, sin) = ops.state;
+        if let Some(node) = node_x {
+            grads.register::<B>(node.id, B::rope_backward(d_out, cos, sin));
+        }
+    }
+}
+
+#[derive(Debug)]
 struct SwigluBackward;
 
 impl<B: FusedOps> Backward<B, 2> for SwigluBackward {
@@ -114,6 +131,18 @@ impl<B: FusedOps, C: CheckpointStrategy> FusedOps for Autodiff<B, C> {
             OpsKind::UnTracked(prep) => {
                 prep.finish(B::fused_attention(q.into_primitive(), k.into_primitive(), v.into_primitive(), mask, scale))
             }
+        }
+    }
+
+    fn fused_rope(x: FloatTensor<Self>, cos: FloatTensor<Self>, sin: FloatTensor<Self>) -> FloatTensor<Self> {
+        // The tables are constants: no gradient flows to them.
+        let (cos, sin) = (cos.into_primitive(), sin.into_primitive());
+        match RopeBackward.prepare::<C>([x.node()]).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => {
+                let out = B::fused_rope(x.into_primitive(), cos.clone(), sin.clone());
+                prep.finish((cos, sin), out)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::fused_rope(x.into_primitive(), cos, sin)),
         }
     }
 

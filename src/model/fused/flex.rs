@@ -8,7 +8,7 @@ use burn::backend::tensor::{BoolTensor, FloatTensor};
 use burn::tensor::{DType, Shape, TensorData};
 
 use super::attention::{self, Dims};
-use super::{FusedOps, rms_norm, swiglu};
+use super::{FusedOps, rms_norm, rope, swiglu};
 
 /// A contiguous copy (or the tensor itself, when it already is one).
 fn contiguous(t: FlexTensor) -> FlexTensor {
@@ -111,6 +111,24 @@ impl FusedOps for Flex {
             &mut dv,
         );
         (tensor(dq, q.shape()), tensor(dk, k.shape()), tensor(dv, v.shape()))
+    }
+
+    fn fused_rope(x: FloatTensor<Self>, cos: FloatTensor<Self>, sin: FloatTensor<Self>) -> FloatTensor<Self> {
+        let (x, cos, sin) = (contiguous(x), contiguous(cos), contiguous(sin));
+        let [batch, len, heads, head_dim] = x.shape().dims();
+        let dims = rope::Dims { batch, len, heads, head_dim };
+        let mut out = vec![0.0f32; dims.elems()];
+        rope::forward(dims, slice(&x), slice(&cos), slice(&sin), &mut out);
+        tensor(out, [batch, heads, len, head_dim])
+    }
+
+    fn rope_backward(d_out: FloatTensor<Self>, cos: FloatTensor<Self>, sin: FloatTensor<Self>) -> FloatTensor<Self> {
+        let (d_out, cos, sin) = (contiguous(d_out), contiguous(cos), contiguous(sin));
+        let [batch, heads, len, head_dim] = d_out.shape().dims();
+        let dims = rope::Dims { batch, len, heads, head_dim };
+        let mut dx = vec![0.0f32; dims.elems()];
+        rope::backward(dims, slice(&d_out), slice(&cos), slice(&sin), &mut dx);
+        tensor(dx, [batch, len, heads, head_dim])
     }
 
     fn fused_swiglu(gate: FloatTensor<Self>, up: FloatTensor<Self>) -> FloatTensor<Self> {

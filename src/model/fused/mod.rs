@@ -1,4 +1,5 @@
-//! The model's fused kernels on the CPU: attention, the SwiGLU activation and RMSNorm, each
+//! The model's fused kernels on the CPU: attention, rotary positions, the SwiGLU activation and
+//! RMSNorm, each
 //! one pass over its data forward and backward instead of burn's chain of small ops.
 //!
 //! Why: on flex a training step spent most of its time outside the matrix products (README
@@ -9,7 +10,7 @@
 //!
 //! Every other backend (libtorch, CUDA) keeps burn's own ops: the functions below ask
 //! [`fused_here`] and fall back, so the same model code runs everywhere. The f32 kernels are
-//! in [`attention`], [`swiglu`] and [`rms_norm`] (each tested against an f64 reference and
+//! in [`attention`], [`rope`], [`swiglu`] and [`rms_norm`] (each tested against an f64 reference and
 //! finite differences); [`flex`] moves tensors to and from them, [`autodiff`] registers the
 //! backward passes.
 
@@ -17,6 +18,7 @@ pub mod attention;
 mod autodiff;
 mod flex;
 pub mod rms_norm;
+pub mod rope;
 pub mod simd;
 pub mod swiglu;
 
@@ -61,6 +63,15 @@ pub trait FusedOps: Backend {
         _d_out: FloatTensor<Self>,
         _scale: f32,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        unreachable!("called by the autodiff node on its inner backend only")
+    }
+
+    /// Rotary positions, the head axis moved in front of the positions: `x` `[batch, len,
+    /// heads, d]`, `cos`, `sin` `[batch, len, d]` (constants) -> `[batch, heads, len, d]`.
+    fn fused_rope(x: FloatTensor<Self>, cos: FloatTensor<Self>, sin: FloatTensor<Self>) -> FloatTensor<Self>;
+
+    /// `d_x` (`[batch, len, heads, d]`) from `d_out` (`[batch, heads, len, d]`).
+    fn rope_backward(_d_out: FloatTensor<Self>, _cos: FloatTensor<Self>, _sin: FloatTensor<Self>) -> FloatTensor<Self> {
         unreachable!("called by the autodiff node on its inner backend only")
     }
 
@@ -119,6 +130,16 @@ pub fn attention(q: Tensor<4>, k: Tensor<4>, v: Tensor<4>, mask: Tensor<3, Bool>
         v.into_dispatch(),
         mask.into_dispatch(),
         scale,
+    ))
+}
+
+/// Rotary positions with the head axis moved first; see [`FusedOps::fused_rope`] for shapes.
+/// Only where [`fused_here`] (callers: [`super::rope::RopeTables::rotate_heads_first`]).
+pub fn rope(x: Tensor<4>, cos: Tensor<3>, sin: Tensor<3>) -> Tensor<4> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::fused_rope(
+        x.into_dispatch(),
+        cos.into_dispatch(),
+        sin.into_dispatch(),
     ))
 }
 

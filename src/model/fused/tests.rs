@@ -95,3 +95,21 @@ fn attention_gives_burns_values_and_gradients() {
     let inner = attention(q.inner(), k.inner(), v.inner(), Tensor::from_data(mask.into_data(), &Device::flex()), scale);
     close(host_vec(inner), host_vec(plain), 1e-5, "attention, no autodiff");
 }
+
+#[test]
+fn rope_gives_burns_values_and_gradients() {
+    let device = Device::flex().autodiff();
+    let config = crate::model::test_util::small_config(false);
+    let (b, t, h, d) = (2, 5, 4, config.head_dim());
+    // Left padding in the second row: positions restart after it.
+    let positions: Vec<i64> = vec![0, 1, 2, 3, 4, 0, 0, 0, 1, 2];
+    let tables = crate::model::rope::Rope::new(&config).unwrap().tables(&positions, b, t, &device);
+    let x = random([b, t, h, d], &device);
+    let w = Tensor::<4>::random([b, h, t, d], Distribution::Normal(0.0, 1.0), &device);
+    let fused = tables.rotate_heads_first(x.clone());
+    let plain = tables.apply(x.clone().swap_dims(1, 2));
+    close(host_vec(fused.clone()), host_vec(plain.clone()), 1e-6, "rope");
+    let gf = (fused * w.clone()).sum().backward();
+    let gp = (plain * w).sum().backward();
+    close(host_vec(x.grad(&gf).unwrap()), host_vec(x.grad(&gp).unwrap()), 1e-5, "d_x");
+}
