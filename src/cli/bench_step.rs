@@ -91,17 +91,22 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let chunk: Vec<&TokenPair> = pairs.iter().collect();
     let objective = Objective::Dpo { beta: 0.1 };
     let mut optimizer = build(OptimizerKind::RmsProp);
-    let (mut seconds, mut losses) = (Vec::new(), Vec::new());
+    let (mut seconds, mut losses, mut phases) = (Vec::new(), Vec::new(), Vec::new());
     for step in 0..args.warmup + args.steps {
         let clock = Instant::now();
         let mb = micro_batch(&policy, None, &objective, &chunk, truncation, 0)?;
         let out = objective.loss(&mb.batch)?;
         let loss: f32 = out.loss.clone().into_scalar();
+        let forward = clock.elapsed().as_secs_f64();
         let grads = GradientsParams::from_grads(out.loss.backward(), &policy);
+        autodiff.sync().map_err(|e| anyhow::anyhow!("device sync: {e:?}"))?;
+        let backward = clock.elapsed().as_secs_f64() - forward;
         policy = optimizer.step(1e-6, policy, grads);
         autodiff.sync().map_err(|e| anyhow::anyhow!("device sync: {e:?}"))?;
         if step >= args.warmup {
-            seconds.push(clock.elapsed().as_secs_f64());
+            let total = clock.elapsed().as_secs_f64();
+            seconds.push(total);
+            phases.push([forward, backward, total - forward - backward]);
             losses.push(loss);
         }
     }
@@ -123,6 +128,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "init_seconds": init_s,
         "step_seconds": seconds,
         "median_step_seconds": median,
+        // Forward (to the loss on the host), backward (with the parameters' gradients), update.
+        "phase_seconds": phases,
         "tokens_per_second": tokens as f64 / median,
         "model_tflop_per_step": flops / 1e12,
         "achieved_tflops": achieved,

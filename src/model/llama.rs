@@ -147,7 +147,7 @@ impl Llama {
     pub fn lm_head(&self, hidden: Tensor<3>) -> Tensor<3> {
         match &self.lm_head {
             Some(head) => project::linear(head, hidden),
-            None => project::by(hidden, self.embed_tokens.weight.val().transpose()),
+            None => project::by_transposed(hidden, self.embed_tokens.weight.val()),
         }
     }
 
