@@ -68,6 +68,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&config)?);
         return Ok(());
     }
+    // Inside a pool, as a grid's tasks run (tasks/mod.rs): called from outside one, every
+    // parallel op of flex would hand its jobs to rayon's global pool and put this thread to
+    // sleep until they finish (12% of a tiny step's samples on two threads went to that).
+    // `RAYON_NUM_THREADS` still sizes it.
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(rayon::current_num_threads()).build()?;
+    pool.install(|| measure(args, config))
+}
+
+/// The timed steps and the JSON report.
+fn measure(args: Args, config: LlamaConfig) -> anyhow::Result<()> {
     let precision: Precision = serde_json::from_value(json!(args.precision))
         .map_err(|_| anyhow::anyhow!("--precision: expected `f32` or `bf16`, got `{}`", args.precision))?;
     anyhow::ensure!(args.pairs > 0 && args.steps > 0, "--pairs and --steps must be at least 1");
