@@ -4,8 +4,9 @@
 //! burn's autodiff runs `attention` as its decomposition: a matmul, a scale, a mask fill, a
 //! softmax of four passes, a matmul, each kept for the backward, about ten passes over the
 //! `[batch, heads, q_len, k_len]` scores each way, and `exp` through libm. Here a group costs
-//! two matrix products forward (the scale folded into the first, the softmax one pass over
-//! each row) and five backward, with one elementwise pass over the scores between them.
+//! two matrix products forward (the scale folded into the first, the softmax three short
+//! passes over each row's open span: max, `exp` with the sum, scaling) and five backward, with
+//! one elementwise pass over the scores between them.
 //!
 //! The forward keeps the attention probabilities `P` for the backward (the memory the
 //! decomposition keeps too); the backward forms `dS = P * (dP - rowsum(P * dP))` from them, so
