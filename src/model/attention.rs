@@ -4,7 +4,7 @@
 //! `repeat_kv`). Rather than copying each key/value head `rep` times, the `rep` query heads of
 //! a group are folded into the query-length axis, `[B, H, T, D] -> [B, KV, rep * T, D]`, so
 //! one attention call covers the group against its single key/value head. On flex in f32 the
-//! fused kernel ([`super::fused::attention`]) does the grouping itself and writes its output in
+//! fused kernel ([`super::fused::attention()`]) does the grouping itself and writes its output in
 //! `[batch, len, heads, head_dim]`, which needs no transpose back. [`AttentionMask`] carries the
 //! mask in the layout the chosen path reads.
 

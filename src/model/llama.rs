@@ -110,7 +110,8 @@ impl Llama {
 
     /// The device the weights live on (with its autodiff setting).
     pub fn device(&self) -> Device {
-        self.embed_tokens.weight.val().device()
+        // The stored tensor's device: `val()` would apply the precision's cast to the table.
+        self.embed_tokens.weight.device()
     }
 
     /// Logits for every position.
@@ -240,13 +241,14 @@ impl Llama {
         }
         let nkv = self.config.kv_heads();
         let rep = self.config.num_attention_heads / nkv;
-        if fused_here(&self.device(), self.norm.gamma.val().dtype()) {
+        let model_device = self.device();
+        if fused_here(&model_device, self.norm.gamma.val().dtype()) {
             return AttentionMask::Fused(Tensor::from_data(TensorData::new(mask, [b, t, tk]), device));
         }
         let mask = Tensor::<4, Bool>::from_data(TensorData::new(mask, [b, 1, t, tk]), device);
         // As the backend's attention reads it. The model's device, not `device` (the ids'):
         // whether it is autodiff decides which attention runs.
-        let mask = mask_convention::for_device(mask, &self.device());
+        let mask = mask_convention::for_device(mask, &model_device);
         let mask = if rep > 1 { mask.repeat_dim(2, rep) } else { mask };
         AttentionMask::Folded(mask.expand([b, nkv, rep * t, tk]))
     }

@@ -112,22 +112,9 @@ vectorised! {
 mod flex {
     use burn::backend::Flex;
     use burn::backend::TensorMetadata;
-    use burn::backend::flex::FlexTensor;
     use burn::backend::tensor::FloatTensor;
-    use burn::tensor::TensorData;
 
     use super::*;
-
-    /// A contiguous buffer this call may write: the tensor's own when it is the only owner,
-    /// else a copy.
-    fn owned(t: FlexTensor) -> FlexTensor {
-        let t = t.to_contiguous();
-        if t.layout().contiguous_offsets() == Some((0, t.layout().num_elements())) {
-            return t;
-        }
-        let data = t.as_slice::<f32>().expect("contiguous f32").to_vec();
-        FlexTensor::from_data(TensorData::new(data, t.shape()))
-    }
 
     impl RmsPropStep for Flex {
         fn rmsprop_step(
@@ -138,7 +125,14 @@ mod flex {
             alpha: f32,
             eps: f32,
         ) -> (FloatTensor<Self>, FloatTensor<Self>) {
-            let (mut p, mut s) = (owned(param), owned(square_avg));
+            assert!(
+                param.shape() == grad.shape() && square_avg.shape() == grad.shape(),
+                "rmsprop: parameter, gradient and state shapes differ"
+            );
+            // Contiguous from the buffer's first element (flex's `to_contiguous` copies any other
+            // layout); `storage_mut` then writes in place when the buffer is this tensor's alone
+            // and copies it first when it is shared (a cloned model's).
+            let (mut p, mut s) = (param.to_contiguous(), square_avg.to_contiguous());
             let grad = grad.to_contiguous();
             let g = grad.as_slice::<f32>().expect("contiguous f32 gradient");
             let n = g.len();

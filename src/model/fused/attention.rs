@@ -5,8 +5,8 @@
 //! softmax of four passes, a matmul, each kept for the backward, about ten passes over the
 //! `[batch, heads, q_len, k_len]` scores each way, and `exp` through libm. Here a group costs
 //! two matrix products forward (the scale folded into the first, the softmax three short
-//! passes over each row's open span: max, `exp` with the sum, scaling) and five backward, with
-//! one elementwise pass over the scores between them.
+//! passes over each row's open span: max, `exp` with the sum, scaling) and four backward, with
+//! one elementwise pass over the scores between them (four: dV, dP, dQ, dK).
 //!
 //! The forward keeps the attention probabilities `P` for the backward (the memory the
 //! decomposition keeps too); the backward forms `dS = P * (dP - rowsum(P * dP))` from them, so
@@ -213,6 +213,9 @@ pub fn forward(
     let Dims { heads, q_len: tq, k_len: tk, head_dim: d, kv_heads, .. } = dims;
     assert_eq!((q.len(), k.len(), v.len()), (dims.q_elems(), dims.kv_elems(), dims.kv_elems()));
     assert_eq!((mask.len(), out.len()), (dims.mask_elems(), dims.q_elems()));
+    if out.is_empty() || dims.k_len == 0 {
+        return;
+    }
     let rep = dims.rep();
     let out_ptr = Shared(out.as_mut_ptr());
     // A group's probabilities are `rep` consecutive heads: one contiguous chunk.
@@ -272,6 +275,9 @@ pub fn backward(
     assert_eq!((q.len(), k.len(), v.len()), (dims.q_elems(), dims.kv_elems(), dims.kv_elems()));
     assert_eq!((mask.len(), probs.len(), d_out.len()), (dims.mask_elems(), dims.prob_elems(), dims.q_elems()));
     assert_eq!((dq.len(), dk.len(), dv.len()), (dims.q_elems(), dims.kv_elems(), dims.kv_elems()));
+    if dq.is_empty() || dims.k_len == 0 {
+        return;
+    }
     let rep = dims.rep();
     let groups = dims.groups();
     debug_assert_eq!(groups * rep * tq * d, dq.len());

@@ -53,6 +53,12 @@ fn run_attention(
     let (q, k, v) = (contiguous(q), contiguous(k), contiguous(v));
     let mask = mask.to_contiguous();
     let d = dims(&q, &k);
+    assert_eq!(v.shape(), k.shape(), "attention: value shape against key shape");
+    assert_eq!(
+        mask.shape().dims::<3>(),
+        [d.batch, d.q_len, d.k_len],
+        "attention: mask shape, [batch, q_len, k_len] expected"
+    );
     let mut out = vec![0.0f32; d.q_elems()];
     let mut probs = keep.then(|| vec![0.0f32; d.prob_elems()]);
     attention::forward(d, scale, slice(&q), slice(&k), slice(&v), bool_bytes(&mask), &mut out, probs.as_deref_mut());
@@ -162,6 +168,8 @@ impl FusedOps for Flex {
     ) -> (FloatTensor<Self>, FloatTensor<Self>) {
         let (x, w) = (contiguous(x), contiguous(w));
         let n = w.shape().num_elements();
+        let x_dims = x.shape();
+        assert_eq!(x_dims[x_dims.num_dims() - 1], n, "rms_norm: input's last axis against the weight's length");
         let rows = x.shape().num_elements() / n;
         let (mut out, mut inv) = (vec![0.0f32; rows * n], vec![0.0f32; rows]);
         rms_norm::forward(slice(&x), slice(&w), eps, &mut out, &mut inv);

@@ -8,11 +8,14 @@
 //! (`#[backend_extension]`) let a model call its own op on a backend and, through autodiff, its
 //! own backward; this module is that op set for flex and for autodiff over flex.
 //!
-//! Every other backend (libtorch, CUDA) keeps burn's own ops: the functions below ask
-//! [`fused_here`] and fall back, so the same model code runs everywhere. The f32 kernels are
-//! in [`attention`], [`rope`], [`swiglu`] and [`rms_norm`] (each tested against an f64 reference and
-//! finite differences); [`flex`] moves tensors to and from them, [`autodiff`] registers the
-//! backward passes.
+//! Every other backend (libtorch, CUDA) keeps burn's own ops: [`swiglu()`] and [`rms_norm()`]
+//! ask [`fused_here`] and fall back themselves; [`attention()`] and [`rope()`] are called only
+//! where it holds (their callers, [`super::attention::Attention`] and
+//! [`super::rope::RopeTables::rotate_heads_first`], keep burn's path for the rest), so the same
+//! model code runs everywhere. The f32 kernels are in [`mod@attention`], [`mod@rope`],
+//! [`mod@swiglu`] and [`mod@rms_norm`] (each tested against an f64 reference and finite
+//! differences); `flex.rs` moves tensors to and from them, `autodiff.rs` registers the backward
+//! passes.
 
 pub mod attention;
 mod autodiff;

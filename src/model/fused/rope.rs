@@ -68,6 +68,9 @@ vectorised! {
 pub fn forward(dims: Dims, x: &[f32], cos: &[f32], sin: &[f32], out: &mut [f32]) {
     dims.check(x.len(), cos.len(), sin.len());
     assert_eq!(out.len(), dims.elems());
+    if out.is_empty() {
+        return;
+    }
     let Dims { len, heads, head_dim: d, .. } = dims;
     out.par_chunks_mut(heads * len * d).enumerate().for_each(|(b, out_b)| {
         for (h, out_h) in out_b.chunks_exact_mut(len * d).enumerate() {
@@ -84,6 +87,9 @@ pub fn forward(dims: Dims, x: &[f32], cos: &[f32], sin: &[f32], out: &mut [f32])
 pub fn backward(dims: Dims, dy: &[f32], cos: &[f32], sin: &[f32], dx: &mut [f32]) {
     dims.check(dy.len(), cos.len(), sin.len());
     assert_eq!(dx.len(), dims.elems());
+    if dx.is_empty() {
+        return;
+    }
     let Dims { len, heads, head_dim: d, .. } = dims;
     dx.par_chunks_mut(len * heads * d).enumerate().for_each(|(b, dx_b)| {
         for (t, dx_t) in dx_b.chunks_exact_mut(heads * d).enumerate() {

@@ -1,7 +1,9 @@
 //! The element loops of the fused kernels, written so LLVM vectorises them, and compiled twice:
 //! for the baseline x86-64 (SSE2, 4 lanes) and for AVX2 (8 lanes), chosen once per call by
 //! `is_x86_feature_detected!`. Neither version enables FMA, so LLVM contracts nothing and the
-//! two give the same bits: results do not depend on the machine's vector width.
+//! two give the same bits: these loops do not depend on the machine's vector width. (The matrix
+//! products do: gemm picks FMA or AVX-512 kernels by CPU, as flex's own products do, so results
+//! agree across machines to rounding, and on one machine bit for bit.)
 //!
 //! Why not flex's own ops: flex computes `exp` one element at a time through libm (a call LLVM
 //! cannot vectorise), and `exp` was 23% of a tiny-model training step (README "Speed on the

@@ -35,7 +35,7 @@ vectorised! {
     }
 }
 
-/// `out = silu(gate) * up`; all four slices the same length.
+/// `out = silu(gate) * up`; the three slices the same length.
 pub fn forward(gate: &[f32], up: &[f32], out: &mut [f32]) {
     assert!(gate.len() == up.len() && up.len() == out.len());
     out.par_chunks_mut(CHUNK)

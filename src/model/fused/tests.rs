@@ -113,3 +113,34 @@ fn rope_gives_burns_values_and_gradients() {
     let gp = (plain * w).sum().backward();
     close(host_vec(x.grad(&gf).unwrap()), host_vec(x.grad(&gp).unwrap()), 1e-5, "d_x");
 }
+
+/// Under burn's balanced gradient checkpointing (`[train] activation_checkpointing`) the fused
+/// ops' backward nodes get the same inputs, hence the same gradients, as without it.
+#[test]
+fn gradients_are_the_same_under_gradient_checkpointing() {
+    let grads_on = |device: &Device| {
+        let (b, h, t, d) = (2, 2, 5, 8);
+        let x = Tensor::<4>::from_data(
+            TensorData::new((0..b * t * h * d).map(|i| ((i * 37 % 23) as f32 - 11.0) * 0.05).collect(), [b, t, h, d]),
+            device,
+        )
+        .require_grad();
+        let config = crate::model::test_util::small_config(false);
+        let positions: Vec<i64> = (0..b * t).map(|i| (i % t) as i64).collect();
+        let tables = crate::model::rope::Rope::new(&config).unwrap().tables(&positions, b, t, device);
+        let q = tables.rotate_heads_first(x.clone().mul_scalar(0.7));
+        let k = tables.rotate_heads_first(x.clone());
+        let v = x.clone().swap_dims(1, 2).exp();
+        let causal: Vec<bool> = (0..b * t * t).map(|i| i % t > (i / t) % t).collect();
+        let mask = Tensor::<3, Bool>::from_data(TensorData::new(causal, [b, t, t]), device);
+        let att = attention(q, k, v, mask, 0.35).reshape([b, t, h * d]);
+        let mut norm = RmsNormConfig::new(h * d).init(device);
+        norm.gamma = Param::from_tensor(Tensor::ones([h * d], device).require_grad());
+        let y = swiglu(rms_norm(&norm, att.clone()), att);
+        let grads = (y.clone() * y).sum().backward();
+        host_vec(x.grad(&grads).unwrap())
+    };
+    let plain = grads_on(&Device::flex().autodiff());
+    let checkpointed = grads_on(&Device::flex().autodiff().gradient_checkpointing());
+    assert_eq!(plain, checkpointed);
+}
