@@ -58,14 +58,51 @@ impl Dims {
     pub fn prob_elems(&self) -> usize {
         self.batch * self.heads * self.q_len * self.k_len
     }
-    fn check(&self) {
+    /// The head counts agree and the inputs have this call's sizes.
+    fn check(&self, q: &[f32], k: &[f32], v: &[f32], mask: &[u8]) {
         assert!(
             self.kv_heads > 0 && self.heads.is_multiple_of(self.kv_heads),
             "heads {} not a multiple of kv_heads {}",
             self.heads,
             self.kv_heads
         );
+        assert_eq!(
+            (q.len(), k.len(), v.len(), mask.len()),
+            (self.q_elems(), self.kv_elems(), self.kv_elems(), self.mask_elems())
+        );
     }
+    /// Group `group` (batch row `group / kv_heads`, key/value head `group % kv_heads`) of the
+    /// inputs that forward and backward read per group.
+    fn group<'a>(&self, group: usize, k: &'a [f32], v: &'a [f32], mask: &'a [u8]) -> Group<'a> {
+        let (kv, m) = (self.k_len * self.head_dim, self.q_len * self.k_len);
+        let b = group / self.kv_heads;
+        Group {
+            b,
+            first_head: (group % self.kv_heads) * self.rep(),
+            k: &k[group * kv..][..kv],
+            v: &v[group * kv..][..kv],
+            mask: &mask[b * m..][..m],
+        }
+    }
+    /// Where head `h` of batch row `b` starts in a `[batch, heads, q_len, width]` tensor.
+    fn head_at(&self, b: usize, h: usize, width: usize) -> usize {
+        (b * self.heads + h) * self.q_len * width
+    }
+    /// Where `[b, :, h, :]` starts in a `[batch, q_len, heads, head_dim]` tensor (its rows
+    /// `heads * head_dim` apart).
+    fn out_at(&self, b: usize, h: usize) -> usize {
+        b * self.q_len * self.heads * self.head_dim + h * self.head_dim
+    }
+}
+
+/// One (batch row, key/value head) group: its key and value heads `[k_len, head_dim]`, its
+/// batch row's mask `[q_len, k_len]`, and its first query head (the group's `rep` heads follow).
+struct Group<'a> {
+    b: usize,
+    first_head: usize,
+    k: &'a [f32],
+    v: &'a [f32],
+    mask: &'a [u8],
 }
 
 /// A raw pointer that jobs on other threads write through, each to its own elements.
@@ -209,10 +246,9 @@ pub fn forward(
     out: &mut [f32],
     probs: Option<&mut [f32]>,
 ) {
-    dims.check();
-    let Dims { heads, q_len: tq, k_len: tk, head_dim: d, kv_heads, .. } = dims;
-    assert_eq!((q.len(), k.len(), v.len()), (dims.q_elems(), dims.kv_elems(), dims.kv_elems()));
-    assert_eq!((mask.len(), out.len()), (dims.mask_elems(), dims.q_elems()));
+    dims.check(q, k, v, mask);
+    let Dims { heads, q_len: tq, k_len: tk, head_dim: d, .. } = dims;
+    assert_eq!(out.len(), dims.q_elems());
     if out.is_empty() || dims.k_len == 0 {
         return;
     }
@@ -220,13 +256,10 @@ pub fn forward(
     let out_ptr = Shared(out.as_mut_ptr());
     // A group's probabilities are `rep` consecutive heads: one contiguous chunk.
     let run = |group: usize, p_group: &mut [f32]| {
-        let (b, g) = (group / kv_heads, group % kv_heads);
-        let kg = &k[group * tk * d..][..tk * d];
-        let vg = &v[group * tk * d..][..tk * d];
-        let mask_b = &mask[b * tq * tk..][..tq * tk];
+        let Group { b, first_head, k: kg, v: vg, mask: mask_b } = dims.group(group, k, v, mask);
         for r in 0..rep {
-            let h = g * rep + r;
-            let qh = &q[(b * heads + h) * tq * d..][..tq * d];
+            let h = first_head + r;
+            let qh = &q[dims.head_at(b, h, d)..][..tq * d];
             let ph = &mut p_group[r * tq * tk..][..tq * tk];
             // SAFETY: sizes as documented above; `ph` is this job's own.
             unsafe {
@@ -238,7 +271,7 @@ pub fn forward(
             // SAFETY: `out[b, :, h, :]` (rows of `d` at stride `heads * d`) belongs to head `h`
             // of batch row `b`, which only this job computes.
             unsafe {
-                let o = out_ptr.get().add(b * tq * heads * d + h * d);
+                let o = out_ptr.get().add(dims.out_at(b, h));
                 matmul((tq, d, tk), o, (heads * d, 1), false, ph.as_ptr(), (tk, 1), vg.as_ptr(), (d, 1), 1.0);
             }
         }
@@ -270,10 +303,9 @@ pub fn backward(
     dk: &mut [f32],
     dv: &mut [f32],
 ) {
-    dims.check();
-    let Dims { heads, q_len: tq, k_len: tk, head_dim: d, kv_heads, .. } = dims;
-    assert_eq!((q.len(), k.len(), v.len()), (dims.q_elems(), dims.kv_elems(), dims.kv_elems()));
-    assert_eq!((mask.len(), probs.len(), d_out.len()), (dims.mask_elems(), dims.prob_elems(), dims.q_elems()));
+    dims.check(q, k, v, mask);
+    let Dims { heads, q_len: tq, k_len: tk, head_dim: d, .. } = dims;
+    assert_eq!((probs.len(), d_out.len()), (dims.prob_elems(), dims.q_elems()));
     assert_eq!((dq.len(), dk.len(), dv.len()), (dims.q_elems(), dims.kv_elems(), dims.kv_elems()));
     if dq.is_empty() || dims.k_len == 0 {
         return;
@@ -288,16 +320,13 @@ pub fn backward(
         .for_each_init(
             || vec![0.0f32; tq * tk],
             |ds, (group, ((dq_group, dk_g), dv_g))| {
-                let (b, g) = (group / kv_heads, group % kv_heads);
-                let kg = &k[group * tk * d..][..tk * d];
-                let vg = &v[group * tk * d..][..tk * d];
-                let mask_b = &mask[b * tq * tk..][..tq * tk];
+                let Group { b, first_head, k: kg, v: vg, mask: mask_b } = dims.group(group, k, v, mask);
                 for r in 0..rep {
-                    let h = g * rep + r;
-                    let qh = &q[(b * heads + h) * tq * d..][..tq * d];
-                    let ph = &probs[(b * heads + h) * tq * tk..][..tq * tk];
+                    let h = first_head + r;
+                    let qh = &q[dims.head_at(b, h, d)..][..tq * d];
+                    let ph = &probs[dims.head_at(b, h, tk)..][..tq * tk];
                     // `d_out[b, :, h, :]`: rows of `d` at stride `heads * d`.
-                    let dout = d_out[b * tq * heads * d + h * d..].as_ptr();
+                    let dout = d_out[dims.out_at(b, h)..].as_ptr();
                     let dq_h = &mut dq_group[r * tq * d..][..tq * d];
                     let acc = r > 0;
                     // SAFETY: every operand is sized as documented; the destinations are this
